@@ -1,0 +1,23 @@
+# promoter: a Prow external plugin that opens image-promotion PRs.
+GO ?= go
+
+.PHONY: test verify fuzz bench
+
+# All tests, with formatting and vet checks first. CI runs exactly this.
+test: verify
+	$(GO) test ./...
+
+verify:
+	@out=$$(gofmt -l .); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Fuzz the images.yaml engine for a while (FUZZTIME=10m for a longer run).
+FUZZTIME ?= 60s
+fuzz:
+	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzAdd$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzScanMatchesYAML$$' -fuzztime $(FUZZTIME)
+
+# Benchmarks, several runs so the median can be read (benchstat reads this output).
+bench:
+	$(GO) test ./pkg/promoter/manifest -run '^$$' -bench . -benchmem -count 6

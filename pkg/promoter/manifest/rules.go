@@ -1,0 +1,113 @@
+package manifest
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors that Add returns, wrapped with the details; match them with errors.Is.
+var (
+	ErrInvalidDigest = errors.New("invalid digest")
+	ErrInvalidTag    = errors.New("invalid tag")
+	ErrInvalidImage  = errors.New("invalid image name")
+	ErrTagMove       = errors.New("tag move")
+	ErrNotEditable   = errors.New("cannot edit this part of images.yaml in place")
+)
+
+// ValidateDigest enforces ^sha256:[0-9a-f]{64}$, the only digest form the
+// promoter and the promotion jobs' diff regex accept.
+func ValidateDigest(d string) error {
+	if !isDigest(d) {
+		return fmt.Errorf("%w %q: want sha256: and 64 lowercase hex digits", ErrInvalidDigest, d)
+	}
+	return nil
+}
+
+// ValidateTag enforces the promoter's ^\w[\w.-]{0,127}$ and refuses "latest",
+// which the promoter never promotes.
+func ValidateTag(tag string) error {
+	switch {
+	case tag == "latest":
+		return fmt.Errorf("%w %q: the promoter refuses to promote \"latest\"", ErrInvalidTag, tag)
+	case !isTag(tag):
+		return fmt.Errorf("%w %q: want a letter, digit or _ then up to 127 of those, '.' or '-'", ErrInvalidTag, tag)
+	}
+	return nil
+}
+
+// ValidateImageName enforces the path grammar of OCI repository names:
+// lowercase components of [a-z0-9] joined by '.', '_', '__' or dashes,
+// separated by '/'.
+func ValidateImageName(name string) error {
+	if !isImageName(name) {
+		return fmt.Errorf("%w %q: want lowercase path components like \"kueue\" or \"charts/kueue\"", ErrInvalidImage, name)
+	}
+	return nil
+}
+
+// The checks below are written out rather than as regexps: a parse of the
+// largest file runs them ~50,000 times, and TestRulesMatchRegexps holds them
+// to the regexps above.
+
+func isDigest(d string) bool {
+	const prefix = "sha256:"
+	if len(d) != len(prefix)+64 || d[:len(prefix)] != prefix {
+		return false
+	}
+	for i := len(prefix); i < len(d); i++ {
+		if c := d[i]; !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+func isTag(tag string) bool {
+	if len(tag) == 0 || len(tag) > 128 || !isWordStart(tag[0]) {
+		return false
+	}
+	for i := 1; i < len(tag); i++ {
+		if c := tag[i]; !isWordStart(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+func isImageName(name string) bool {
+	component, sep := 0, "" // length of the current component; separator run before it
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
+			if sep != "" && !validSeparator(sep) {
+				return false
+			}
+			component, sep = component+1, ""
+		case c == '/':
+			if component == 0 || sep != "" {
+				return false
+			}
+			component = 0
+		default: // '.', '_', '-' or anything else
+			if component == 0 || !(c == '.' || c == '_' || c == '-') {
+				return false
+			}
+			sep += string(c)
+		}
+	}
+	return component > 0 && sep == ""
+}
+
+func validSeparator(sep string) bool {
+	switch sep {
+	case ".", "_", "__":
+		return true
+	}
+	for i := 0; i < len(sep); i++ {
+		if sep[i] != '-' {
+			return false
+		}
+	}
+	return true
+}
