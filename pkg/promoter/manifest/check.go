@@ -7,7 +7,7 @@ import "fmt"
 // duplicate keys); quirks it accepts become warnings.
 func (m *Manifest) check() error {
 	firstBlock := make(map[string]int, len(m.Images)) // image name -> line of its first block
-	tagAt := map[string]map[string]Entry{}            // image -> tag -> first entry carrying it
+	tagAt := map[string]map[string]tagRef{}           // image -> tag -> first digest carrying it
 	for _, img := range m.Images {
 		if first, dup := firstBlock[img.Name]; dup {
 			m.warn(img.Line, "image %q is listed again (first at line %d); both blocks are kept as they are", img.Name, first)
@@ -27,11 +27,17 @@ func (m *Manifest) check() error {
 	return nil
 }
 
-func (m *Manifest) checkDigests(img Image, tagAt map[string]map[string]Entry) error {
+// tagRef is where a tag was first seen.
+type tagRef struct {
+	digest string
+	line   int
+}
+
+func (m *Manifest) checkDigests(img Image, tagAt map[string]map[string]tagRef) error {
 	seen := make(map[string]int, len(img.Digests))
 	tags := tagAt[img.Name]
 	if tags == nil {
-		tags = make(map[string]Entry, len(img.Digests))
+		tags = make(map[string]tagRef, len(img.Digests))
 		tagAt[img.Name] = tags
 	}
 	for _, e := range img.Digests {
@@ -46,11 +52,11 @@ func (m *Manifest) checkDigests(img Image, tagAt map[string]map[string]Entry) er
 			if !isTag(tag) || tag == "latest" {
 				m.warn(e.Line, "image %q: tag %q would not be accepted for a new promotion", img.Name, tag)
 			}
-			if other, ok := tags[tag]; ok && other.Digest != e.Digest {
-				m.warn(e.Line, "image %q: tag %q is also on digest %s (line %d)", img.Name, tag, other.Digest, other.Line)
+			if other, ok := tags[tag]; ok && other.digest != e.Digest {
+				m.warn(e.Line, "image %q: tag %q is also on digest %s (line %d)", img.Name, tag, other.digest, other.line)
 				continue
 			}
-			tags[tag] = e
+			tags[tag] = tagRef{e.Digest, e.Line}
 		}
 	}
 	return nil

@@ -55,7 +55,8 @@ func yamlError(err error) error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		line, _ := strconv.Atoi(m[1])
-		return errorf(line, "not valid YAML: %s", msg[len(m[0]):])
+		// The library counts some lines from 0, so say where to look, not more.
+		return errorf(line, "not valid YAML: %s (the fault is on this line or one of the next)", msg[len(m[0]):])
 	}
 	return errorf(0, "not valid YAML: %s", strings.TrimPrefix(msg, "yaml: "))
 }

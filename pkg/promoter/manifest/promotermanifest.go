@@ -1,11 +1,12 @@
 package manifest
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
 
-	"sigs.k8s.io/yaml"
+	yaml "go.yaml.in/yaml/v3"
 )
 
 // PromoterManifest is what promoter needs from a project's
@@ -25,22 +26,35 @@ type PromoterManifest struct {
 // promoter adds later must not stop promotions.
 type promoterManifestFile struct {
 	Registries []struct {
-		Name string `json:"name"`
-		Src  bool   `json:"src"`
-	} `json:"registries"`
+		Name string `yaml:"name"`
+		Src  bool   `yaml:"src"`
+	} `yaml:"registries"`
 	// ImagesPath is deprecated in the promoter but still present in some files.
-	ImagesPath string `json:"imagesPath"`
+	ImagesPath string `yaml:"imagesPath"`
 }
 
 // ParsePromoterManifest reads a promoter-manifest.yaml found at repoPath in
 // kubernetes/k8s.io (registry.k8s.io/manifests/<dir>/promoter-manifest.yaml).
 func ParsePromoterManifest(repoPath string, src []byte) (*PromoterManifest, error) {
-	dir := path.Base(path.Dir(repoPath))
-	if dir == "." || dir == "/" || dir == "" {
-		return nil, fmt.Errorf("%s: cannot tell the project directory from this path", repoPath)
+	clean := path.Clean(repoPath)
+	dir := path.Base(path.Dir(clean))
+	if path.IsAbs(clean) || strings.HasPrefix(clean, "../") || dir == "." || dir == ".." {
+		return nil, fmt.Errorf("%q: cannot tell the project directory from this path; want registry.k8s.io/manifests/<dir>/promoter-manifest.yaml", repoPath)
 	}
 	var f promoterManifestFile
 	if err := yaml.Unmarshal(src, &f); err != nil {
+		var typeErr *yaml.TypeError
+		if errors.As(err, &typeErr) {
+			// The library's messages name Go types; keep only where to look.
+			var at []string
+			for _, e := range typeErr.Errors {
+				if line, _, ok := strings.Cut(e, ": "); ok {
+					at = append(at, line)
+				}
+			}
+			return nil, fmt.Errorf("%s: not a promoter manifest: want `registries:` as a list of registries with `name:` and `src: true|false` (see %s)",
+				repoPath, strings.Join(at, ", "))
+		}
 		return nil, fmt.Errorf("%s: %w", repoPath, err)
 	}
 	var sources []string
@@ -49,23 +63,30 @@ func ParsePromoterManifest(repoPath string, src []byte) (*PromoterManifest, erro
 			sources = append(sources, r.Name)
 		}
 	}
-	if len(sources) != 1 {
-		return nil, fmt.Errorf("%s: want exactly one registry with `src: true`, found %d (%s)", repoPath, len(sources), strings.Join(sources, ", "))
-	}
-	if sources[0] == "" {
+	switch {
+	case len(sources) == 0:
+		return nil, fmt.Errorf("%s: want exactly one registry with `src: true` (the staging registry), found 0", repoPath)
+	case len(sources) > 1:
+		return nil, fmt.Errorf("%s: want exactly one registry with `src: true`, found %d: %s", repoPath, len(sources), strings.Join(sources, ", "))
+	case sources[0] == "":
 		return nil, fmt.Errorf("%s: the `src: true` registry has no name", repoPath)
 	}
 	pm := &PromoterManifest{
 		Source:     sources[0],
 		ImageDir:   dir,
-		ImagesPath: path.Join(path.Dir(path.Dir(path.Dir(repoPath))), "images", dir, "images.yaml"),
+		ImagesPath: path.Join(path.Dir(path.Dir(path.Dir(clean))), "images", dir, "images.yaml"),
 	}
 	if f.ImagesPath != "" {
-		p := path.Join(path.Dir(repoPath), f.ImagesPath)
+		p := path.Join(path.Dir(clean), f.ImagesPath)
 		if path.IsAbs(f.ImagesPath) || p == ".." || strings.HasPrefix(p, "../") {
 			return nil, fmt.Errorf("%s: imagesPath %q points outside the repository", repoPath, f.ImagesPath)
 		}
-		pm.ImagesPath, pm.ImageDir = p, path.Base(path.Dir(p))
+		// Only a project's images.yaml may be edited, never another file.
+		imageDir := path.Base(path.Dir(p))
+		if path.Base(p) != "images.yaml" || path.Base(path.Dir(path.Dir(p))) != "images" || imageDir == "." || imageDir == "images" {
+			return nil, fmt.Errorf("%s: imagesPath %q does not name an images/<dir>/images.yaml file", repoPath, f.ImagesPath)
+		}
+		pm.ImagesPath, pm.ImageDir = p, imageDir
 	}
 	return pm, nil
 }

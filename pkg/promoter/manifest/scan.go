@@ -17,6 +17,9 @@ import (
 // full, only to be right about what it accepts (FuzzScanMatchesYAML checks
 // that against the library).
 func scan(t text) (images []Image, ok bool) {
+	if !plainASCII(t.src) {
+		return nil, false
+	}
 	var cur *Image
 	itemIndent := -1
 	for i := range t.n() {
@@ -63,6 +66,21 @@ func scan(t text) (images []Image, ok bool) {
 		images = append(images, *cur)
 	}
 	return images, true
+}
+
+// plainASCII reports whether src is printable ASCII lines (tabs allowed),
+// so the scanner never has to know which other characters YAML refuses or
+// where it sees a line break.
+func plainASCII(src []byte) bool {
+	for i, c := range src {
+		switch {
+		case c >= 0x20 && c < 0x7f, c == '\n', c == '\t':
+		case c == '\r' && i+1 < len(src) && src[i+1] == '\n':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // scanName reads `name: <scalar>` after a block's "- ".
@@ -138,7 +156,7 @@ func scanFlow(s []byte, open int) (tagList, []string, int, bool) {
 		}
 		next := skipSpaces(s, j+1)
 		if len(tags) == 1 {
-			l.sep = string(s[i+n : next])
+			l.sep = string(s[j:next])
 		}
 		i = next
 	}
