@@ -87,6 +87,8 @@ func TestParseErrors(t *testing.T) {
 		{"unknown key", yamlOf("- name: app", "  dmap:", `    "D1": ["v1"]`, "  owner: me"),
 			`line 4: unknown key "owner" in an image`},
 		{"tab indentation", []byte("- name: app\n\tdmap:\n"), "line 2: indented with a tab"},
+		{"lone carriage return", []byte("- name: app\n  dmap:\r    \"x\": []\n"), "line 2: carriage return without a line feed"},
+		{"Unicode line separator", []byte("- name: app\n  dmap: # a\u2028b\n"), "line 2: Unicode line separator U+2028"},
 		{"bad YAML", yamlOf("- name: app", "  dmap:", `    "D1": ["v1"`), "line 2: not valid YAML: did not find expected ',' or ']' (the fault is on this line or one of the next)"},
 		{"not a list", yamlOf("name: app", "dmap: {}"), "must be a list of images"},
 		{"second document", yamlOf("- name: app", "  dmap: {}", "---", "- name: b"), "line 3: a second YAML document"},

@@ -81,6 +81,9 @@ func errorf(line int, format string, args ...any) *Error {
 // valid manifest with no images.
 func Parse(src []byte) (*Manifest, error) {
 	t := splitLines(src)
+	if err := checkLineBreaks(t); err != nil {
+		return nil, err
+	}
 	if err := checkIndentation(t); err != nil {
 		return nil, err
 	}
@@ -112,6 +115,23 @@ func (m *Manifest) Lookup(image string) []Entry {
 		}
 	}
 	return out
+}
+
+// checkLineBreaks refuses line breaks other than LF and CRLF: YAML also
+// breaks lines at a lone CR and at U+0085, U+2028 and U+2029, and then its
+// line numbers (which edits rely on) would not be the file's lines.
+func checkLineBreaks(t text) error {
+	for _, sep := range []string{"\u0085", "\u2028", "\u2029"} {
+		if at := bytes.Index(t.src, []byte(sep)); at >= 0 {
+			return errorf(t.lineAt(at)+1, "Unicode line separator %U; use LF or CRLF line endings", []rune(sep)[0])
+		}
+	}
+	for i := 0; i < t.n(); i++ {
+		if bytes.IndexByte(t.line(i), '\r') >= 0 {
+			return errorf(i+1, "carriage return without a line feed; use LF or CRLF line endings")
+		}
+	}
+	return nil
 }
 
 // checkIndentation refuses tabs in indentation with a clearer message than

@@ -108,7 +108,8 @@ func scanName(s []byte, line, ind int) (*Image, bool) {
 // scanEntry reads `"<digest>": [<tags>]`; col is where s starts in the line.
 func scanEntry(s []byte, col, line int) (Entry, bool) {
 	digest, _, n := scanScalar(s)
-	if n == 0 || n+2 > len(s) || s[n] != ':' || s[n+1] != ' ' {
+	// YAML limits an implicit key to 1024 characters.
+	if n == 0 || n > 1024 || n+2 > len(s) || s[n] != ':' || s[n+1] != ' ' {
 		return Entry{}, false
 	}
 	open := n + 2

@@ -1,6 +1,9 @@
 package manifest
 
-import "bytes"
+import (
+	"bytes"
+	"slices"
+)
 
 // text indexes the lines of a file without copying it.
 type text struct {
@@ -27,6 +30,12 @@ func splitLines(src []byte) text {
 		t.eol = "\r\n"
 	}
 	return t
+}
+
+// lineAt is the (0-based) line that holds offset off.
+func (t text) lineAt(off int) int {
+	i, _ := slices.BinarySearch(t.start, off+1)
+	return i - 1
 }
 
 // n is the number of lines.
