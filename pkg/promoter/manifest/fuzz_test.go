@@ -156,12 +156,13 @@ func keptLines(old, new []byte) int {
 		if len(l) == 0 {
 			continue
 		}
-		for j < len(nl) && !bytes.Equal(bytes.TrimRight(nl[j], "\r\n"), bytes.TrimRight(l, "\r\n")) {
-			j++
+		k := j
+		for k < len(nl) && !bytes.Equal(bytes.TrimRight(nl[k], "\r\n"), bytes.TrimRight(l, "\r\n")) {
+			k++
 		}
-		if j < len(nl) {
+		if k < len(nl) { // a line not found does not use up the rest
 			kept++
-			j++
+			j = k + 1
 		}
 	}
 	return kept
