@@ -15,8 +15,8 @@ verify:
 # Fuzz the images.yaml engine for a while (FUZZTIME=10m for a longer run).
 FUZZTIME ?= 60s
 fuzz:
-	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzAdd$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzScanMatchesYAML$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzAdd$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzScanMatchesYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Benchmarks, several runs so the median can be read (benchstat reads this output).
 bench:
