@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -136,16 +137,7 @@ func hasEntry(images []Image, name string, want Entry) bool {
 }
 
 func isSubset(small, big []string) bool {
-	for _, s := range small {
-		found := false
-		for _, b := range big {
-			found = found || s == b
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
+	return !slices.ContainsFunc(small, func(s string) bool { return !slices.Contains(big, s) })
 }
 
 // keptLines counts the lines of old found, in order, in new.

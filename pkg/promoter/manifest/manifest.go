@@ -103,9 +103,6 @@ func Parse(src []byte) (*Manifest, error) {
 	return m, nil
 }
 
-// Bytes returns the text the manifest was parsed from.
-func (m *Manifest) Bytes() []byte { return m.src }
-
 // Lookup returns the digest entries of an image across all its blocks, in file order.
 func (m *Manifest) Lookup(image string) []Entry {
 	var out []Entry

@@ -3,6 +3,7 @@ package manifest
 import (
 	"errors"
 	"fmt"
+	"regexp"
 )
 
 // Errors that Add returns, wrapped with the details; match them with errors.Is.
@@ -45,9 +46,9 @@ func ValidateImageName(name string) error {
 	return nil
 }
 
-// The checks below are written out rather than as regexps: a parse of the
-// largest file runs them ~50,000 times, and TestRulesMatchRegexps holds them
-// to the regexps above.
+// isDigest and isTag are written out rather than as regexps: a parse of the
+// largest file runs them ~50,000 times. FuzzRulesMatchRegexps holds them to
+// the regexps in their documentation.
 
 func isDigest(d string) bool {
 	const prefix = "sha256:"
@@ -74,40 +75,8 @@ func isTag(tag string) bool {
 	return true
 }
 
-func isImageName(name string) bool {
-	component, sep := 0, "" // length of the current component; separator run before it
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		switch {
-		case c >= 'a' && c <= 'z' || c >= '0' && c <= '9':
-			if sep != "" && !validSeparator(sep) {
-				return false
-			}
-			component, sep = component+1, ""
-		case c == '/':
-			if component == 0 || sep != "" {
-				return false
-			}
-			component = 0
-		default: // '.', '_', '-' or anything else
-			if component == 0 || !(c == '.' || c == '_' || c == '-') {
-				return false
-			}
-			sep += string(c)
-		}
-	}
-	return component > 0 && sep == ""
-}
+// isImageName is the OCI distribution spec's repository path grammar. Only a
+// few hundred names are checked per parse, so a regexp is fast enough.
+func isImageName(name string) bool { return imageNameRE.MatchString(name) }
 
-func validSeparator(sep string) bool {
-	switch sep {
-	case ".", "_", "__":
-		return true
-	}
-	for i := 0; i < len(sep); i++ {
-		if sep[i] != '-' {
-			return false
-		}
-	}
-	return true
-}
+var imageNameRE = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$`)
