@@ -1,0 +1,174 @@
+// Package config reads and validates promoter's configuration file: which
+// source repositories release which staging projects, and how their git tags
+// map to staging and promoted image tags.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"text/template"
+	"time"
+
+	"sigs.k8s.io/yaml"
+)
+
+// Defaults for keys the file leaves out.
+const (
+	DefaultManifestBranch = "main"
+	DefaultResyncPeriod   = 10 * time.Minute
+	DefaultJobTimeout     = 2 * time.Hour
+	// DefaultStagingTag is test-infra image-builder's tag: v<build date>-<git describe>.
+	DefaultStagingTag  = `v\d{8}-{{.Tag}}`
+	DefaultPromotedTag = `{{.Tag}}`
+)
+
+// Config is the whole file. Load or Parse it; both validate.
+type Config struct {
+	// ManifestRepo is "org/repo" where promotion PRs go (kubernetes/k8s.io).
+	ManifestRepo   string    `json:"manifestRepo"`
+	ManifestBranch string    `json:"manifestBranch,omitempty"`
+	ResyncPeriod   Duration  `json:"resyncPeriod,omitempty"`
+	JobTimeout     Duration  `json:"jobTimeout,omitempty"`
+	Projects       []Project `json:"projects"`
+}
+
+// Project is one staging project (k8s-staging-<name>) and its source repo.
+type Project struct {
+	Name             string   `json:"name"`
+	Repo             string   `json:"repo"`
+	StagingRegistry  string   `json:"stagingRegistry,omitempty"`
+	ManifestPath     string   `json:"manifestPath,omitempty"`
+	GitTags          string   `json:"gitTags,omitempty"`
+	StagingTag       string   `json:"stagingTag,omitempty"`
+	PromotedTag      string   `json:"promotedTag,omitempty"`
+	Images           []Image  `json:"images"`
+	Reviewers        []string `json:"reviewers,omitempty"`
+	RequireMultiArch bool     `json:"requireMultiArch,omitempty"`
+	AllowedUsers     []string `json:"allowedUsers,omitempty"`
+	AllowedTeams     []string `json:"allowedTeams,omitempty"`
+}
+
+// Image is one image of a project. Empty fields take the project's value.
+type Image struct {
+	Name        string `json:"name"`
+	Job         string `json:"job,omitempty"`
+	GitTags     string `json:"gitTags,omitempty"`
+	StagingTag  string `json:"stagingTag,omitempty"`
+	PromotedTag string `json:"promotedTag,omitempty"`
+
+	gitTags     *regexp.Regexp
+	stagingTag  *template.Template
+	promotedTag *template.Template
+}
+
+// Duration reads "10m" or "2h" as YAML strings.
+type Duration struct{ time.Duration }
+
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := yaml.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("want a duration like \"10m\": %w", err)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return err
+	}
+	d.Duration = v
+	return nil
+}
+
+func (d Duration) MarshalJSON() ([]byte, error) { return []byte(`"` + d.String() + `"`), nil }
+
+// Load reads and validates the file at path.
+func Load(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
+}
+
+// Parse reads a config strictly (unknown keys are errors), fills defaults and
+// validates every field; errors name the field, e.g. projects[0].gitTags.
+func Parse(b []byte) (*Config, error) {
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil, errors.New("config is empty")
+	}
+	var c Config
+	if err := yaml.UnmarshalStrict(b, &c); err != nil {
+		return nil, fmt.Errorf("reading config: %w", err)
+	}
+	c.defaults()
+	if err := c.validate(); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func (c *Config) defaults() {
+	if c.ManifestBranch == "" {
+		c.ManifestBranch = DefaultManifestBranch
+	}
+	if c.ResyncPeriod.Duration == 0 {
+		c.ResyncPeriod.Duration = DefaultResyncPeriod
+	}
+	if c.JobTimeout.Duration == 0 {
+		c.JobTimeout.Duration = DefaultJobTimeout
+	}
+	for i := range c.Projects {
+		p := &c.Projects[i]
+		if p.ManifestPath == "" {
+			p.ManifestPath = "registry.k8s.io/images/k8s-staging-" + p.Name + "/images.yaml"
+		}
+		p.StagingTag = or(p.StagingTag, DefaultStagingTag)
+		p.PromotedTag = or(p.PromotedTag, DefaultPromotedTag)
+		for j := range p.Images {
+			img := &p.Images[j]
+			img.GitTags = or(img.GitTags, p.GitTags)
+			img.StagingTag = or(img.StagingTag, p.StagingTag)
+			img.PromotedTag = or(img.PromotedTag, p.PromotedTag)
+		}
+	}
+}
+
+// Project returns the project with that name, or nil.
+func (c *Config) Project(name string) *Project {
+	for i := range c.Projects {
+		if c.Projects[i].Name == name {
+			return &c.Projects[i]
+		}
+	}
+	return nil
+}
+
+// ProjectsFor returns the projects whose source repository is repo ("org/repo").
+func (c *Config) ProjectsFor(repo string) []*Project {
+	var ps []*Project
+	for i := range c.Projects {
+		if strings.EqualFold(c.Projects[i].Repo, repo) {
+			ps = append(ps, &c.Projects[i])
+		}
+	}
+	return ps
+}
+
+// PromoterManifestPath is where kubernetes/k8s.io keeps the project's
+// promoter-manifest.yaml, whose src registry is the default staging registry.
+func (p *Project) PromoterManifestPath() string {
+	return "registry.k8s.io/manifests/k8s-staging-" + p.Name + "/promoter-manifest.yaml"
+}
+
+func or(v, fallback string) string {
+	if v == "" {
+		return fallback
+	}
+	return v
+}
