@@ -1,0 +1,156 @@
+package pullrequest
+
+import (
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// BranchName is the promotion branch in the bot's fork: kpromo's convention,
+// so reviewers recognise it.
+func BranchName(project, gitTag string) string { return project + "-" + gitTag + "-image-promotion" }
+
+// Title is the promotion PR's title.
+func Title(project, gitTag string) string { return "Image promotion for " + project + " " + gitTag }
+
+// Evidence is what a reviewer needs to approve a promotion without checking
+// the staging registry by hand.
+type Evidence struct {
+	Project      string
+	GitTag       string
+	SourceRepo   string // "org/repo"
+	ManifestPath string
+	Images       []ImageEvidence
+	Reviewers    []string
+	// Changes is the Markdown list of what the edit does (manifest Summary).
+	Changes string
+}
+
+// ImageEvidence is one image's line in the table.
+type ImageEvidence struct {
+	Name        string
+	Repository  string // staging repository, e.g. gcr.io/k8s-staging-apisnoop/snoopdb
+	Digest      string
+	StagingTag  string
+	PromotedTag string
+	Platforms   []string
+	Index       bool
+	Job         string // postsubmit job name, "" when the registry alone is evidence
+	JobURL      string // link to the run, when known
+	PassedOver  []Build
+}
+
+// Build is an older staging build of the same release, not promoted.
+type Build struct{ Tag, Digest string }
+
+// Metadata is the hidden block in the PR body that promoter's state is
+// rebuilt from after a restart.
+type Metadata struct {
+	Project string          `json:"project"`
+	Tag     string          `json:"tag"`
+	Images  []ImageMetadata `json:"images"`
+}
+
+// ImageMetadata records one promoted digest.
+type ImageMetadata struct {
+	Name   string `json:"name"`
+	Digest string `json:"digest"`
+	Tag    string `json:"tag"`
+}
+
+const metadataPrefix = "<!-- promoter-metadata "
+
+// Body renders the PR description.
+func Body(e Evidence) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Promotes the staging images that tag [`%s`](https://github.com/%s/releases/tag/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
+		e.GitTag, e.SourceRepo, e.GitTag, e.SourceRepo, e.Project)
+	b.WriteString("| Image | Staging reference | Staging tag | Promoted tag | Platforms | Built by |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
+	for _, img := range e.Images {
+		fmt.Fprintf(&b, "| %s | `%s@%s` | `%s` | `%s` | %s | %s |\n",
+			img.Name, img.Repository, img.Digest, img.StagingTag, img.PromotedTag, platforms(img), builtBy(img))
+	}
+	b.WriteString("\npromoter checked: each digest is the one its staging tag points at (the index, for multi-arch images); no tag moves to another digest; no `latest`.\n")
+	writePassedOver(&b, e.Images)
+	if e.Changes != "" {
+		fmt.Fprintf(&b, "\nChanges to `%s`:\n%s", e.ManifestPath, e.Changes)
+		if !strings.HasSuffix(e.Changes, "\n") {
+			b.WriteString("\n")
+		}
+	}
+	if len(e.Reviewers) > 0 {
+		fmt.Fprintf(&b, "\n/cc %s\n", mentions(e.Reviewers))
+	}
+	b.WriteString("\n" + encodeMetadata(e))
+	return b.String()
+}
+
+func platforms(img ImageEvidence) string {
+	if len(img.Platforms) == 0 {
+		return "unknown"
+	}
+	s := strings.Join(img.Platforms, ", ")
+	if !img.Index {
+		s += " (single-arch)"
+	}
+	return s
+}
+
+func builtBy(img ImageEvidence) string {
+	switch {
+	case img.JobURL != "":
+		return fmt.Sprintf("[%s](%s)", orDefault(img.Job, "job run"), img.JobURL)
+	case img.Job != "":
+		return "`" + img.Job + "`"
+	}
+	return "staging registry"
+}
+
+func writePassedOver(b *strings.Builder, imgs []ImageEvidence) {
+	var lines []string
+	for _, img := range imgs {
+		for _, p := range img.PassedOver {
+			lines = append(lines, fmt.Sprintf("- %s `%s` (`%s`)", img.Name, p.Tag, p.Digest))
+		}
+	}
+	if len(lines) == 0 {
+		return
+	}
+	b.WriteString("\nOlder staging builds of the same tag, not promoted (the newest build wins):\n")
+	b.WriteString(strings.Join(lines, "\n") + "\n")
+}
+
+func mentions(logins []string) string {
+	out := make([]string, len(logins))
+	for i, l := range logins {
+		out[i] = "@" + strings.TrimPrefix(l, "@")
+	}
+	return strings.Join(out, " ")
+}
+
+func encodeMetadata(e Evidence) string {
+	m := Metadata{Project: e.Project, Tag: e.GitTag}
+	for _, img := range e.Images {
+		m.Images = append(m.Images, ImageMetadata{Name: img.Name, Digest: img.Digest, Tag: img.PromotedTag})
+	}
+	// json.Marshal escapes < and > so the block cannot close the comment early.
+	b, _ := json.Marshal(m)
+	return metadataPrefix + string(b) + " -->\n"
+}
+
+var metadataRE = regexp.MustCompile(`(?m)^<!-- promoter-metadata (\{.*\}) -->$`)
+
+// ParseMetadata reads the hidden block from a PR body; ok is false when
+// there is none (not a promoter PR, or a body a human rewrote).
+func ParseMetadata(body string) (m Metadata, ok bool) {
+	sub := metadataRE.FindStringSubmatch(body)
+	if sub == nil {
+		return Metadata{}, false
+	}
+	if err := json.Unmarshal([]byte(sub[1]), &m); err != nil {
+		return Metadata{}, false
+	}
+	return m, m.Project != "" && m.Tag != ""
+}

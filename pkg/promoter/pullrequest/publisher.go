@@ -1,0 +1,292 @@
+// Package pullrequest writes a promotion as a commit in the bot's fork of the
+// manifest repository and opens or refreshes the one pull request for it,
+// entirely through GitHub's API: nothing is cloned.
+package pullrequest
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	githubql "github.com/shurcooL/githubv4"
+	"github.com/sirupsen/logrus"
+	"sigs.k8s.io/prow/pkg/github"
+)
+
+// Client is the part of Prow's GitHub client the publisher calls.
+type Client interface {
+	BotUser() (*github.UserData, error)
+	GetRepo(owner, name string) (github.FullRepo, error)
+	CreateFork(owner, repo string) (string, error)
+	GetRef(org, repo, ref string) (string, error)
+	GetFile(org, repo, filepath, commit string) ([]byte, error)
+	CreatePullRequest(org, repo, title, body, head, base string, canModify bool) (int, error)
+	UpdatePullRequest(org, repo string, number int, title, body *string, open *bool, branch *string, canModify *bool) error
+	QueryWithGitHubAppsSupport(ctx context.Context, q interface{}, vars map[string]interface{}, org string) error
+	MutateWithGitHubAppsSupport(ctx context.Context, m interface{}, input githubql.Input, vars map[string]interface{}, org string) error
+}
+
+// Publisher opens promotion PRs on one GitHub (one client, one bot user).
+type Publisher struct {
+	gh   Client
+	rest *REST
+	// Host builds PR links, e.g. github.com.
+	host string
+	log  *logrus.Entry
+	// Count, when set, is told of every call to Prow's client (for metrics).
+	count func(call string)
+
+	mu    sync.Mutex
+	bot   string
+	forks map[string]string // "org/repo" -> fork name under the bot
+}
+
+// Option configures a Publisher.
+type Option func(*Publisher)
+
+// WithHost sets the web host PR links use (default github.com).
+func WithHost(h string) Option { return func(p *Publisher) { p.host = h } }
+
+// WithLogger sets the logger.
+func WithLogger(l *logrus.Entry) Option { return func(p *Publisher) { p.log = l } }
+
+// WithCounter counts GitHub calls by name.
+func WithCounter(f func(call string)) Option {
+	return func(p *Publisher) { p.count = f; p.rest.Count = f }
+}
+
+// New returns a Publisher using Prow's client for what it can do and rest
+// for the rest.
+func New(gh Client, rest *REST, opts ...Option) *Publisher {
+	p := &Publisher{gh: gh, rest: rest, host: "github.com", forks: map[string]string{},
+		log: logrus.WithField("component", "pullrequest"), count: func(string) {}}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Repo names a branch of a repository.
+type Repo struct{ Org, Name, Branch string }
+
+func (r Repo) String() string { return r.Org + "/" + r.Name }
+
+// Head returns the commit the branch points at now.
+func (p *Publisher) Head(r Repo) (string, error) {
+	p.count("GetRef")
+	sha, err := p.gh.GetRef(r.Org, r.Name, "heads/"+r.Branch)
+	if err != nil {
+		return "", fmt.Errorf("reading %s branch %s: %w", r, r.Branch, err)
+	}
+	return sha, nil
+}
+
+// ErrNotFound is returned by ReadFile for a path that does not exist.
+var ErrNotFound = errors.New("file not found")
+
+// ReadFile reads path at commit. The contents API answers files over 1 MB
+// without content (k8s-staging-kubernetes' images.yaml is 1.5 MB); those are
+// read again whole.
+func (p *Publisher) ReadFile(ctx context.Context, r Repo, path, commit string) ([]byte, error) {
+	p.count("GetFile")
+	b, err := p.gh.GetFile(r.Org, r.Name, path, commit)
+	var nf *github.FileNotFound
+	switch {
+	case errors.As(err, &nf) || github.IsNotFound(err):
+		return nil, fmt.Errorf("%s in %s at %.12s: %w", path, r, commit, ErrNotFound)
+	case err != nil:
+		return nil, fmt.Errorf("reading %s from %s: %w", path, r, err)
+	case len(b) > 0:
+		return b, nil
+	}
+	b, err = p.rest.RawFile(ctx, r.Org, r.Name, path, commit)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s from %s: %w", path, r, err)
+	}
+	return b, nil
+}
+
+// Proposal is one promotion PR, as it should be.
+type Proposal struct {
+	Base    Repo   // upstream repository and branch the PR targets
+	BaseSHA string // the commit of Base the content was computed from
+	Branch  string // branch in the bot's fork
+	Path    string // file the commit writes
+	Content []byte
+	Title   string
+	Body    string
+	// Message is the commit message: headline, blank line, body.
+	Message string
+}
+
+// Outcome says what Publish did.
+type Outcome struct {
+	Number  int
+	URL     string
+	Created bool // a new PR was opened
+	Pushed  bool // the branch got a new commit
+	Edited  bool // title or body refreshed
+}
+
+// Publish makes the fork's branch hold the proposal and opens the PR, or
+// refreshes the one that is open. It pushes only when the file differs from
+// what the branch holds, so a reviewer's lgtm survives a refresh.
+func (p *Publisher) Publish(ctx context.Context, prop Proposal) (Outcome, error) {
+	bot, fork, err := p.EnsureFork(ctx, prop.Base)
+	if err != nil {
+		return Outcome{}, err
+	}
+	// Sync first: a fork refuses a ref to an upstream commit it lacks.
+	if err := p.rest.MergeUpstream(ctx, bot, fork, prop.Base.Branch); err != nil {
+		return Outcome{}, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
+	}
+	var out Outcome
+	if out.Pushed, err = p.writeBranch(ctx, bot, fork, prop); err != nil {
+		return out, err
+	}
+	if err := p.ensurePR(ctx, bot, prop, &out); err != nil {
+		return out, err
+	}
+	return out, nil
+}
+
+// writeBranch points the branch at BaseSHA and commits the file on it,
+// unless the branch already holds exactly that file.
+func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (bool, error) {
+	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
+	if err != nil {
+		return false, err
+	}
+	if st.exists && st.blob == blobID(prop.Content) {
+		return false, nil
+	}
+	if st.exists {
+		err = p.updateRef(ctx, bot, st.refID, prop.BaseSHA)
+	} else {
+		err = p.createRef(ctx, bot, st.repoID, prop.Branch, prop.BaseSHA)
+	}
+	if err != nil {
+		return false, err
+	}
+	if err := p.commit(ctx, bot+"/"+fork, prop); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, out *Outcome) error {
+	b := prop.Base
+	pr, err := p.rest.FindPullRequest(ctx, b.Org, b.Name, bot, prop.Branch)
+	if err != nil {
+		return fmt.Errorf("looking for the open PR of %s:%s: %w", bot, prop.Branch, err)
+	}
+	if pr == nil {
+		p.count("CreatePullRequest")
+		n, err := p.gh.CreatePullRequest(b.Org, b.Name, prop.Title, prop.Body, bot+":"+prop.Branch, b.Branch, true)
+		if err != nil {
+			return fmt.Errorf("opening the PR for %s:%s: %w", bot, prop.Branch, err)
+		}
+		out.Number, out.URL, out.Created = n, p.prURL(b, n), true
+		return nil
+	}
+	out.Number, out.URL = pr.Number, orDefault(pr.HTMLURL, p.prURL(b, pr.Number))
+	if pr.Title == prop.Title && pr.Body == prop.Body {
+		return nil
+	}
+	p.count("UpdatePullRequest")
+	if err := p.gh.UpdatePullRequest(b.Org, b.Name, pr.Number, &prop.Title, &prop.Body, nil, nil, nil); err != nil {
+		return fmt.Errorf("refreshing PR #%d: %w", pr.Number, err)
+	}
+	out.Edited = true
+	return nil
+}
+
+func (p *Publisher) prURL(r Repo, n int) string {
+	return fmt.Sprintf("https://%s/%s/%s/pull/%d", p.host, r.Org, r.Name, n)
+}
+
+// EnsureFork returns the bot's login and its fork of r, creating the fork if
+// needed. Prow's EnsureFork waits 30 s before it first looks for a new fork;
+// this polls with a short backoff instead, so the first promotion after a
+// fork is made does not wait on a ticker. Call it at start to pay the cost
+// before any job succeeds.
+func (p *Publisher) EnsureFork(ctx context.Context, r Repo) (bot, fork string, err error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bot == "" {
+		p.count("BotUser")
+		u, err := p.gh.BotUser()
+		if err != nil {
+			return "", "", fmt.Errorf("finding the bot user: %w", err)
+		}
+		p.bot = u.Login
+	}
+	if f, ok := p.forks[r.String()]; ok {
+		return p.bot, f, nil
+	}
+	f, err := p.findOrCreateFork(ctx, r)
+	if err != nil {
+		return "", "", err
+	}
+	p.forks[r.String()] = f
+	return p.bot, f, nil
+}
+
+func (p *Publisher) findOrCreateFork(ctx context.Context, r Repo) (string, error) {
+	p.count("GetRepo")
+	repo, err := p.gh.GetRepo(p.bot, r.Name)
+	switch {
+	case err == nil && repo.Fork && strings.EqualFold(repo.Parent.FullName, r.String()):
+		return repo.Name, nil
+	case err == nil:
+		return "", fmt.Errorf("the bot user %s has a repository %s that is not a fork of %s; rename or delete it", p.bot, repo.FullName, r)
+	case !github.IsNotFound(err):
+		return "", fmt.Errorf("looking for the bot's fork of %s: %w", r, err)
+	}
+	p.count("CreateFork")
+	name, err := p.gh.CreateFork(r.Org, r.Name)
+	if err != nil {
+		return "", fmt.Errorf("forking %s as %s: %w", r, p.bot, err)
+	}
+	if name == "" {
+		name = r.Name
+	}
+	p.log.WithField("fork", p.bot+"/"+name).Info("Created the bot's fork of the manifest repository.")
+	return name, p.waitForFork(ctx, name)
+}
+
+func (p *Publisher) waitForFork(ctx context.Context, name string) error {
+	delay := 500 * time.Millisecond
+	deadline := time.Now().Add(6 * time.Minute) // GitHub: "contact support after 5 minutes"
+	for {
+		p.count("GetRepo")
+		if _, err := p.gh.GetRepo(p.bot, name); err == nil {
+			return nil
+		} else if time.Now().After(deadline) {
+			return fmt.Errorf("the fork %s/%s did not appear: %w", p.bot, name, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 15*time.Second)
+	}
+}
+
+// blobID is git's object id for a file with this content; comparing it with
+// the branch's blob tells whether a push would change anything without
+// downloading the file.
+func blobID(content []byte) string {
+	h := sha1.New()
+	fmt.Fprintf(h, "blob %d\x00", len(content))
+	h.Write(content)
+	return fmt.Sprintf("%x", h.Sum(nil))
+}
+
+func encode(content []byte) string { return base64.StdEncoding.EncodeToString(content) }
