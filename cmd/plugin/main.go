@@ -1,0 +1,186 @@
+// Command promoter is a Prow external plugin that opens the image-promotion
+// PR on kubernetes/k8s.io when a release tag's staging images are built.
+// This file is flags and wiring only.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sirupsen/logrus"
+	prowconfig "sigs.k8s.io/prow/pkg/config"
+	"sigs.k8s.io/prow/pkg/config/secret"
+	prowflagutil "sigs.k8s.io/prow/pkg/flagutil"
+	"sigs.k8s.io/prow/pkg/interrupts"
+	"sigs.k8s.io/prow/pkg/logrusutil"
+	"sigs.k8s.io/prow/pkg/metrics"
+	"sigs.k8s.io/prow/pkg/pjutil"
+	"sigs.k8s.io/prow/pkg/pluginhelp/externalplugins"
+
+	"sigs.k8s.io/promoter/pkg/hook"
+	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/pkg/promoter/config"
+	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
+	"sigs.k8s.io/promoter/pkg/promoter/registry"
+)
+
+type options struct {
+	port           int
+	hmacSecretFile string
+	configPath     string
+	checkConfig    string
+	dryRun         bool
+	logLevel       string
+	workers        int
+
+	github          prowflagutil.GitHubOptions
+	instrumentation prowflagutil.InstrumentationOptions
+	githubEndpoints string // read back from --github-endpoint for the REST calls
+}
+
+func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
+	var o options
+	fs.IntVar(&o.port, "port", 8888, "Port for webhooks (POST /), plugin help (POST /help) and the promotions page (GET /promotions).")
+	fs.StringVar(&o.hmacSecretFile, "hmac-secret-file", "/etc/webhook/hmac", "Path to the GitHub webhook HMAC secret: the same file as hook's (one token, or Prow's org/repo map).")
+	fs.StringVar(&o.configPath, "config-path", "/etc/promoter/config.yaml", "Path to promoter's config file (reloaded when it changes).")
+	fs.StringVar(&o.checkConfig, "check-config", "", "Validate this config file, print the result and exit (non-zero when invalid).")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "Write nothing to GitHub: log the PR and images.yaml diff that would be proposed.")
+	fs.StringVar(&o.logLevel, "log-level", "info", fmt.Sprintf("Log level, one of %v.", logrus.AllLevels))
+	fs.IntVar(&o.workers, "workers", 4, "Promotions worked on at once (at most one per project).")
+	o.github.AddFlags(fs)
+	o.instrumentation.AddFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	o.githubEndpoints = fs.Lookup("github-endpoint").Value.String()
+	return o, nil
+}
+
+func (o *options) validate() error {
+	if o.workers < 1 {
+		return errors.New("--workers must be at least 1")
+	}
+	if o.github.AppID != "" {
+		// A GitHub App cannot own a fork: the fork-and-PR flow needs a user.
+		return errors.New("--github-app-id: promoter needs a bot user token (--github-token-path); a GitHub App cannot own the fork its PRs come from")
+	}
+	return o.github.Validate(o.dryRun)
+}
+
+func main() {
+	logrusutil.ComponentInit()
+	o, err := gatherOptions(flag.NewFlagSet(os.Args[0], flag.ExitOnError), os.Args[1:])
+	if err != nil {
+		logrus.WithError(err).Fatal("Invalid flags.")
+	}
+	if o.checkConfig != "" {
+		os.Exit(checkConfig(o.checkConfig))
+	}
+	if err := o.validate(); err != nil {
+		logrus.WithError(err).Fatal("Invalid options.")
+	}
+	level, err := logrus.ParseLevel(o.logLevel)
+	if err != nil {
+		logrus.WithError(err).Fatal("Invalid --log-level.")
+	}
+	logrus.SetLevel(level)
+	log := logrus.WithField("plugin", "promoter")
+	if err := run(o, log); err != nil {
+		log.WithError(err).Fatal("Cannot start.")
+	}
+}
+
+// checkConfig validates a config file for --check-config.
+func checkConfig(path string) int {
+	c, err := config.Load(path)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "invalid config: %v\n", err)
+		return 1
+	}
+	fmt.Printf("%s: valid: %d projects, PRs to %s branch %s\n", path, len(c.Projects), c.ManifestRepo, c.ManifestBranch)
+	return 0
+}
+
+func run(o options, log *logrus.Entry) error {
+	if err := secret.Add(o.hmacSecretFile); err != nil {
+		return fmt.Errorf("loading --hmac-secret-file: %w", err)
+	}
+	cfg, err := config.NewAgent(o.configPath)
+	if err != nil {
+		return fmt.Errorf("loading --config-path: %w", err)
+	}
+	pub, err := newPublisher(o, log)
+	if err != nil {
+		return err
+	}
+	// Prow's secret agent censors each secret file's whole content; an HMAC
+	// file in the org/repo map form holds several tokens, each censored here.
+	censorSecrets(o)
+	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
+	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log})
+
+	interrupts.Run(func(ctx context.Context) { cfg.Watch(ctx, 10*time.Second, log) })
+	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
+	if !o.dryRun {
+		interrupts.Run(func(ctx context.Context) { ensureFork(ctx, pub, cfg.Config(), log) })
+	}
+
+	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
+	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
+
+	mux := http.NewServeMux()
+	mux.Handle("/", hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log))
+	mux.Handle("/promotions", hook.Promotions(ctl.Tracker().List))
+	externalplugins.ServeExternalPluginHelp(mux, log, hook.HelpProvider(cfg.Config))
+	srv := &http.Server{Addr: ":" + strconv.Itoa(o.port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+
+	health.ServeReady()
+	log.WithFields(logrus.Fields{"port": o.port, "dry-run": o.dryRun}).Info("promoter is serving.")
+	interrupts.ListenAndServe(srv, 5*time.Second)
+	interrupts.WaitForGracefulShutdown()
+	return nil
+}
+
+func newPublisher(o options, log *logrus.Entry) (*pullrequest.Publisher, error) {
+	gh, err := o.github.GitHubClient(o.dryRun)
+	if err != nil {
+		return nil, fmt.Errorf("creating the GitHub client: %w", err)
+	}
+	// A 404 is an expected answer here (no fork yet, no such file): do not
+	// spend 6 s retrying it.
+	gh.SetMax404Retries(0)
+	endpoint, _, _ := strings.Cut(o.githubEndpoints, ",")
+	rest := &pullrequest.REST{Endpoint: endpoint, Token: secret.GetTokenGenerator(o.github.TokenPath)}
+	if o.github.TokenPath == "" {
+		rest.Token = nil
+	}
+	count := func(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }
+	return pullrequest.New(gh, rest, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(count)), nil
+}
+
+// ensureFork makes the bot's fork at start, retrying, so the first promotion
+// never waits on fork creation.
+func ensureFork(ctx context.Context, pub *pullrequest.Publisher, c *config.Config, log *logrus.Entry) {
+	org, name, _ := strings.Cut(c.ManifestRepo, "/")
+	repo := pullrequest.Repo{Org: org, Name: name, Branch: c.ManifestBranch}
+	for delay := time.Second; ; delay = min(2*delay, 5*time.Minute) {
+		bot, fork, err := pub.EnsureFork(ctx, repo)
+		if err == nil {
+			log.WithField("fork", bot+"/"+fork).Info("The bot's fork of the manifest repository is ready.")
+			return
+		}
+		log.WithError(err).Warn("Cannot ensure the bot's fork yet; will retry.")
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(delay):
+		}
+	}
+}

@@ -1,0 +1,117 @@
+package promoter
+
+import (
+	"sort"
+	"sync"
+	"time"
+)
+
+// Key identifies one promotion: a git tag of a project. All work is keyed by
+// it, never by a webhook's delivery id (Prow's phony always sends "GUID").
+type Key struct{ Project, Tag string }
+
+func (k Key) String() string { return k.Project + " " + k.Tag }
+
+// Stage is where a promotion stands; the values are part of /promotions' contract.
+type Stage string
+
+const (
+	StageWaitingForJob   Stage = "waiting-for-job"
+	StageResolving       Stage = "resolving"
+	StagePROpen          Stage = "pr-open"
+	StageAlreadyPromoted Stage = "already-promoted"
+	StageFailed          Stage = "failed"
+)
+
+// terminal stages end a round of work; a new event starts a new round.
+func (s Stage) terminal() bool {
+	return s == StagePROpen || s == StageAlreadyPromoted || s == StageFailed
+}
+
+// Status is one tracked promotion, as /promotions shows it.
+type Status struct {
+	Project string    `json:"project"`
+	Tag     string    `json:"tag"`
+	Stage   Stage     `json:"stage"`
+	PR      string    `json:"pr,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	Note    string    `json:"note,omitempty"`
+	Jobs    []string  `json:"jobs"`
+	Images  []Image   `json:"images,omitempty"`
+	Started time.Time `json:"started"`
+	Updated time.Time `json:"updated"`
+}
+
+// Image is one resolved image of a promotion.
+type Image struct {
+	Name       string   `json:"name"`
+	Digest     string   `json:"digest"`
+	StagingTag string   `json:"stagingTag"`
+	Tag        string   `json:"tag"`
+	Platforms  []string `json:"platforms,omitempty"`
+}
+
+// Tracker keeps the status of every promotion this process has seen.
+type Tracker struct {
+	mu  sync.Mutex
+	all map[Key]*Status
+	now func() time.Time
+}
+
+// NewTracker returns an empty tracker.
+func NewTracker() *Tracker { return &Tracker{all: map[Key]*Status{}, now: time.Now} }
+
+// begin records interest in key. It starts a new round (and the clock of
+// its time limit) unless a round is already under way.
+func (t *Tracker) begin(k Key) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.all[k]
+	if ok && !s.Stage.terminal() {
+		return
+	}
+	now := t.now()
+	t.all[k] = &Status{Project: k.Project, Tag: k.Tag, Stage: StageResolving, Jobs: []string{}, Started: now, Updated: now}
+}
+
+// update applies f to key's status under the lock.
+func (t *Tracker) update(k Key, f func(*Status)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.all[k]
+	if !ok {
+		now := t.now()
+		s = &Status{Project: k.Project, Tag: k.Tag, Jobs: []string{}, Started: now}
+		t.all[k] = s
+	}
+	f(s)
+	s.Updated = t.now()
+}
+
+// Get returns a copy of key's status.
+func (t *Tracker) Get(k Key) (Status, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	s, ok := t.all[k]
+	if !ok {
+		return Status{}, false
+	}
+	return *s, true
+}
+
+// List returns every status, most recently updated first.
+func (t *Tracker) List() []Status {
+	t.mu.Lock()
+	out := make([]Status, 0, len(t.all))
+	for _, s := range t.all {
+		out = append(out, *s)
+	}
+	t.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].Updated.Equal(out[j].Updated) {
+			return out[i].Updated.After(out[j].Updated)
+		}
+		return out[i].Project+out[i].Tag < out[j].Project+out[j].Tag
+	})
+	return out
+}
