@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sirupsen/logrus"
-	"sigs.k8s.io/prow/pkg/github"
 
 	"sigs.k8s.io/promoter/pkg/promoter"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
@@ -79,7 +78,11 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, event string) (i
 	case err != nil:
 		return http.StatusBadRequest, "400 Bad Request: cannot read the body"
 	}
-	if !s.secrets.valid(r.Header.Get("X-Hub-Signature-256"), r.Header.Get("X-Hub-Signature"), body) {
+	// One decode serves the secret's scope and the push's fields: JSON
+	// decoding is most of a webhook's cost.
+	var ev envelope
+	decodeErr := json.Unmarshal(body, &ev)
+	if !s.secrets.valid(r.Header.Get("X-Hub-Signature-256"), r.Header.Get("X-Hub-Signature"), ev.scope(), body) {
 		s.log.WithField("event", event).Debug("Refused a webhook with a missing or invalid signature.")
 		return http.StatusForbidden, "403 Forbidden: missing or invalid X-Hub-Signature-256 / X-Hub-Signature"
 	}
@@ -92,7 +95,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, event string) (i
 	log := s.log.WithFields(logrus.Fields{"event": event, "delivery": r.Header.Get("X-GitHub-Delivery")})
 	switch event {
 	case "push":
-		return s.push(body, log)
+		if decodeErr != nil {
+			return http.StatusBadRequest, "400 Bad Request: malformed push event"
+		}
+		return s.push(ev, log)
 	case "ping":
 		return http.StatusOK, "pong"
 	default:
@@ -103,11 +109,7 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, event string) (i
 
 // push enqueues a promotion for each configured project the pushed tag
 // releases. Branch pushes, deletions and other repositories are ignored.
-func (s *Server) push(body []byte, log *logrus.Entry) (int, string) {
-	var pe github.PushEvent
-	if err := json.Unmarshal(body, &pe); err != nil {
-		return http.StatusBadRequest, "400 Bad Request: malformed push event"
-	}
+func (s *Server) push(pe envelope, log *logrus.Entry) (int, string) {
 	log = log.WithFields(logrus.Fields{"repo": pe.Repo.FullName, "ref": pe.Ref})
 	tag, isTag := strings.CutPrefix(pe.Ref, "refs/tags/")
 	switch {
@@ -131,6 +133,28 @@ func (s *Server) push(body []byte, log *logrus.Entry) (int, string) {
 	}
 	log.WithField("projects", keys).Info("Tag pushed: promotion queued.")
 	return http.StatusOK, "queued"
+}
+
+// envelope is the part of an event promoter reads: the repository (or org)
+// the secret is scoped by, and a push's ref and deletion flag.
+type envelope struct {
+	Ref     string `json:"ref"`
+	Deleted bool   `json:"deleted"`
+	Repo    struct {
+		FullName string `json:"full_name"`
+	} `json:"repository"`
+	Org struct {
+		Login string `json:"login"`
+	} `json:"organization"`
+}
+
+// scope is the repository (or, for org events, the org) whose secret signs
+// the event, as Prow's hook looks it up.
+func (e envelope) scope() string {
+	if e.Repo.FullName != "" {
+		return e.Repo.FullName
+	}
+	return e.Org.Login
 }
 
 // eventLabel bounds the metric's label values: event names come from the

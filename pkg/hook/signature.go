@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"hash"
 	"strings"
 	"sync"
@@ -75,7 +74,7 @@ func (s *secrets) keys(repo string) [][]byte {
 // valid checks the body against X-Hub-Signature-256 when present (GitHub's
 // recommendation), else X-Hub-Signature (SHA-1, all Prow's hook and phony
 // send at our version). The comparison is constant-time.
-func (s *secrets) valid(sig256, sig1 string, body []byte) bool {
+func (s *secrets) valid(sig256, sig1, scope string, body []byte) bool {
 	var newHash func() hash.Hash
 	var sig string
 	switch {
@@ -96,7 +95,7 @@ func (s *secrets) valid(sig256, sig1 string, body []byte) bool {
 	if err != nil {
 		return false
 	}
-	for _, key := range s.keys(repoOf(body)) {
+	for _, key := range s.keys(scope) {
 		mac := hmac.New(newHash, key)
 		mac.Write(body)
 		if hmac.Equal(want, mac.Sum(nil)) {
@@ -104,26 +103,6 @@ func (s *secrets) valid(sig256, sig1 string, body []byte) bool {
 		}
 	}
 	return false
-}
-
-// repoOf reads the repository (or, for org events, the org) an event is
-// about: the scope its secret is looked up under.
-func repoOf(body []byte) string {
-	var ev struct {
-		Repo struct {
-			FullName string `json:"full_name"`
-		} `json:"repository"`
-		Org struct {
-			Login string `json:"login"`
-		} `json:"organization"`
-	}
-	if json.Unmarshal(body, &ev) != nil {
-		return ""
-	}
-	if ev.Repo.FullName != "" {
-		return ev.Repo.FullName
-	}
-	return ev.Org.Login
 }
 
 // Sign returns the two signature headers GitHub sends for body (for tests,

@@ -103,6 +103,23 @@ func TestRelease(t *testing.T) {
 	}
 }
 
+func TestWholeTagMatch(t *testing.T) {
+	c, err := Parse([]byte(strings.Replace(apisnoop, `'^v\d+\.\d+\.\d+$'`, `'v1|v1\.2'`, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := c.Project("apisnoop")
+	for tag, want := range map[string]bool{"v1": true, "v1.2": true, "v1.2.3": false, "xv1": false} {
+		if p.Matches(tag) != want {
+			t.Errorf("Matches(%q) = %v, want %v", tag, !want, want)
+		}
+		r, err := p.Release(tag)
+		if err != nil || (len(r.Images) > 0) != want {
+			t.Errorf("Release(%q) = %v, %v", tag, r.Images, err)
+		}
+	}
+}
+
 func TestReleaseRefusesHostileTags(t *testing.T) {
 	// A lax gitTags lets odd tags through; the promoted tag must still be one
 	// the promoter accepts, or the release is refused as a whole.

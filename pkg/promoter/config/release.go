@@ -40,8 +40,8 @@ func (p *Project) Release(gitTag string) (Release, error) {
 			continue // not compiled: a Config not made by Parse
 		}
 		m := img.gitTags.FindStringSubmatch(gitTag)
-		if m == nil || m[0] != gitTag {
-			continue // the pattern must account for the whole tag
+		if m == nil {
+			continue
 		}
 		ir, err := img.release(gitTag, m)
 		if err != nil {
@@ -52,10 +52,16 @@ func (p *Project) Release(gitTag string) (Release, error) {
 	return r, nil
 }
 
-// Matches reports whether gitTag releases any image of the project.
+// Matches reports whether gitTag is one of the project's release tags. It
+// only matches patterns (the webhook path calls it for every push); Release
+// reports a tag that matches but cannot be promoted.
 func (p *Project) Matches(gitTag string) bool {
-	r, err := p.Release(gitTag)
-	return err != nil || len(r.Images) > 0
+	for i := range p.Images {
+		if re := p.Images[i].gitTags; re != nil && re.MatchString(gitTag) {
+			return true
+		}
+	}
+	return false
 }
 
 func (img *Image) release(gitTag string, m []string) (ImageRelease, error) {

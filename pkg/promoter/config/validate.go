@@ -118,15 +118,18 @@ func (img *Image) compile(at string) []error {
 		add("gitTags", "no pattern: set gitTags on the project or the image")
 		return errs
 	}
-	re, err := regexp.Compile(img.GitTags)
-	if err != nil {
+	if _, err := regexp.Compile(img.GitTags); err != nil {
 		add("gitTags", "invalid regexp: %v", err)
 		return errs
 	}
+	// The whole tag must match: anchoring also makes an alternation like
+	// v1|v1.2 match v1.2, which a leftmost-first search would not.
+	re := regexp.MustCompile(`^(?:` + img.GitTags + `)$`)
 	img.gitTags = re
 	// Try both templates on the names the pattern offers, so a reference to
 	// a group that does not exist fails now, not at the first release.
 	sample := sampleData(re)
+	var err error
 	if img.stagingTag, err = parseTemplate(img.StagingTag, sample, true); err != nil {
 		add("stagingTag", "%v", err)
 	}
