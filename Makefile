@@ -1,11 +1,21 @@
 # promoter: a Prow external plugin that opens image-promotion PRs.
 GO ?= go
 
-.PHONY: test verify fuzz bench
+.PHONY: test verify build demo fuzz bench
 
 # All tests, with formatting and vet checks first. CI runs exactly this.
 test: verify
 	$(GO) test ./...
+
+# The plugin and the GitHub stand-in, into bin/.
+build:
+	$(GO) build -o bin/promoter ./cmd/plugin
+	$(GO) build -o bin/fakegithub ./test/fakegithub
+
+# End to end on this machine: in-process registry, GitHub stand-in, the real
+# promoter binary, one signed tag push; prints the PR. No network, no Docker.
+demo: build
+	$(GO) run ./hack/demo -promoter bin/promoter -fakegithub bin/fakegithub
 
 verify:
 	@out=$$(gofmt -l .); \
@@ -21,4 +31,4 @@ fuzz:
 
 # Benchmarks, several runs so the median can be read (benchstat reads this output).
 bench:
-	$(GO) test ./pkg/promoter/manifest -run '^$$' -bench . -benchmem -count 6
+	$(GO) test ./pkg/promoter/manifest ./pkg/hook ./pkg/promoter/registry -run '^$$' -bench . -benchmem -count 6
