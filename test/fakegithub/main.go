@@ -1,0 +1,68 @@
+// Command fakegithub serves a GitHub stand-in over real bare git
+// repositories (see the server package and README.md).
+//
+//	fakegithub --addr 127.0.0.1:8080 --root DIR [--bot-login promoter-bot] [--access FILE]
+//
+// Once listening it prints "fakegithub listening on http://ADDR" on stdout.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"sigs.k8s.io/promoter/test/fakegithub/server"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "address to listen on (port 0 picks a free port)")
+	root := flag.String("root", "", "directory holding <owner>/<repo>.git and the state file (required)")
+	bot := flag.String("bot-login", server.DefaultBotLogin, "login of the user a token not in the access file authenticates as")
+	access := flag.String("access", "", "access file (default <root>/_access.yaml)")
+	quiet := flag.Bool("quiet", false, "do not log each request to stderr")
+	flag.Parse()
+	if *root == "" || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "usage: fakegithub --addr HOST:PORT --root DIR [--bot-login LOGIN] [--access FILE] [--quiet]")
+		os.Exit(2)
+	}
+	logger := log.New(os.Stderr, "fakegithub: ", log.LstdFlags|log.Lmicroseconds)
+	cfg := server.Config{Root: *root, BotLogin: *bot, AccessFile: *access}
+	if !*quiet {
+		cfg.Logf = logger.Printf
+	}
+	srv, err := server.New(cfg)
+	if err != nil {
+		logger.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		logger.Fatal(err)
+	}
+	hs := &http.Server{Handler: srv, ReadHeaderTimeout: 30 * time.Second}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	fmt.Printf("fakegithub listening on http://%s\n", ln.Addr())
+	select {
+	case err := <-errc:
+		if !errors.Is(err, http.ErrServerClosed) {
+			logger.Fatal(err)
+		}
+	case <-ctx.Done():
+		logger.Print("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := hs.Shutdown(sctx); err != nil {
+			logger.Printf("shutdown: %v", err)
+		}
+	}
+}

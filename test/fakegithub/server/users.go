@@ -1,0 +1,226 @@
+package server
+
+import (
+	"encoding/base64"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// fullUserJSON is the user object of GET /user and GET /users/{login}.
+func (c *reqCtx) fullUserJSON(login string) map[string]any {
+	m := c.userJSON(login).(map[string]any)
+	m["name"] = login
+	m["email"] = nil
+	m["company"] = nil
+	m["blog"] = ""
+	m["location"] = nil
+	m["bio"] = nil
+	m["public_repos"] = len(c.s.listRepos(login))
+	m["followers"] = 0
+	m["following"] = 0
+	m["created_at"] = "2020-01-01T00:00:00Z"
+	m["updated_at"] = "2020-01-01T00:00:00Z"
+	return m
+}
+
+// userExists: the bot, anyone the access file names, and repository owners.
+func (c *reqCtx) userExists(login string) bool {
+	if !validName(login) {
+		return false
+	}
+	if strings.EqualFold(login, c.s.bot) || strings.EqualFold(login, c.user) || c.acc.knownUser(login) || c.acc.isOrg(login) {
+		return true
+	}
+	st, err := os.Stat(filepath.Join(c.s.root, login))
+	return err == nil && st.IsDir()
+}
+
+func (s *Server) getAuthenticatedUser(c *reqCtx) {
+	if !c.requireUser() {
+		return
+	}
+	c.writeJSON(http.StatusOK, c.fullUserJSON(c.user))
+}
+
+func (s *Server) getUser(c *reqCtx) {
+	login := c.p["login"]
+	if !c.userExists(login) {
+		c.notFound()
+		return
+	}
+	c.writeJSON(http.StatusOK, c.fullUserJSON(login))
+}
+
+func (s *Server) listOwnerRepos(c *reqCtx) {
+	login := c.p["login"]
+	if !c.userExists(login) {
+		c.notFound()
+		return
+	}
+	repos := s.listRepos(login)
+	lo, hi := c.page(len(repos))
+	out := []any{}
+	for _, rr := range repos[lo:hi] {
+		m := c.repoJSON(rr, false)
+		// GitHub's lists omit parent; having it lets Prow's EnsureFork see
+		// the fork exists instead of polling for it for 30 seconds.
+		if p, ok := s.parent(rr); ok {
+			m["parent"] = c.repoJSON(p, false)
+		}
+		out = append(out, m)
+	}
+	c.writeJSON(http.StatusOK, out)
+}
+
+func (s *Server) listOrgMembers(c *reqCtx) {
+	members, ok := lookupFold(c.acc.Orgs, c.p["org"])
+	if !ok {
+		c.notFound()
+		return
+	}
+	c.writeUsers(members)
+}
+
+func (c *reqCtx) writeUsers(logins []string) {
+	logins = append([]string(nil), logins...)
+	sort.Slice(logins, func(i, j int) bool { return strings.ToLower(logins[i]) < strings.ToLower(logins[j]) })
+	lo, hi := c.page(len(logins))
+	out := []any{}
+	for _, l := range logins[lo:hi] {
+		out = append(out, c.userJSON(l))
+	}
+	c.writeJSON(http.StatusOK, out)
+}
+
+// checkOrgMember: 204 member, 404 not (GitHub's answer to a member asking).
+func (s *Server) checkOrgMember(c *reqCtx) {
+	if c.acc.isMember(c.p["org"], c.p["user"]) {
+		c.noContent()
+		return
+	}
+	c.fail(http.StatusNotFound, "User does not exist or is not a member of the organization")
+}
+
+func (s *Server) listTeamMembers(c *reqCtx) {
+	members, ok := c.acc.teamMembers(c.p["org"], c.p["team"])
+	if !ok {
+		c.notFound()
+		return
+	}
+	c.writeUsers(members)
+}
+
+func (s *Server) getTeamMembership(c *reqCtx) {
+	members, ok := c.acc.teamMembers(c.p["org"], c.p["team"])
+	if !ok || !containsFold(members, c.p["user"]) {
+		c.notFound()
+		return
+	}
+	c.writeJSON(http.StatusOK, map[string]any{
+		"url":   c.base + "/organizations/" + c.p["org"] + "/team/" + c.p["team"] + "/memberships/" + c.p["user"],
+		"role":  "member",
+		"state": "active",
+	})
+}
+
+func (s *Server) listCollaborators(c *reqCtx) {
+	rr, ok := c.repo()
+	if !ok {
+		return
+	}
+	users, _ := lookupFold(c.acc.Collaborators, rr.Full())
+	logins := []string{rr.Owner}
+	for u := range users {
+		if !strings.EqualFold(u, rr.Owner) {
+			logins = append(logins, u)
+		}
+	}
+	sort.Slice(logins, func(i, j int) bool { return strings.ToLower(logins[i]) < strings.ToLower(logins[j]) })
+	lo, hi := c.page(len(logins))
+	out := []any{}
+	for _, l := range logins[lo:hi] {
+		m := c.userJSON(l).(map[string]any)
+		perm := c.acc.permission(rr.Owner, rr.Name, l)
+		m["permissions"] = permissionsJSON(perm)
+		m["role_name"] = perm
+		out = append(out, m)
+	}
+	c.writeJSON(http.StatusOK, out)
+}
+
+// checkCollaborator: 204 when user has any role on the repository.
+func (s *Server) checkCollaborator(c *reqCtx) {
+	rr, ok := c.repo()
+	if !ok {
+		return
+	}
+	if c.acc.permission(rr.Owner, rr.Name, c.p["user"]) != "none" {
+		c.noContent()
+		return
+	}
+	c.notFound()
+}
+
+// getPermission answers GitHub's permission (admin, write, read, none:
+// maintain reads as write and triage as read) and the exact role_name.
+func (s *Server) getPermission(c *reqCtx) {
+	rr, ok := c.repo()
+	if !ok {
+		return
+	}
+	user := c.p["user"]
+	if !c.userExists(user) {
+		c.fail(http.StatusNotFound, "Not Found")
+		return
+	}
+	role := c.acc.permission(rr.Owner, rr.Name, user)
+	perm := role
+	switch role {
+	case "maintain":
+		perm = "write"
+	case "triage":
+		perm = "read"
+	}
+	u := c.userJSON(user).(map[string]any)
+	u["permissions"] = permissionsJSON(role)
+	u["role_name"] = role
+	c.writeJSON(http.StatusOK, map[string]any{"permission": perm, "role_name": role, "user": u})
+}
+
+func (s *Server) getRateLimit(c *reqCtx) {
+	res := map[string]any{}
+	for _, r := range []string{"core", "graphql"} {
+		s.statsMu.Lock()
+		w := s.rate[r]
+		used, reset := 0, int64(0)
+		if w != nil {
+			used, reset = w.used, w.start.Unix()+3600
+		}
+		s.statsMu.Unlock()
+		res[r] = map[string]any{"limit": rateLimit, "used": used, "remaining": max(rateLimit-used, 1), "reset": reset}
+	}
+	c.writeJSON(http.StatusOK, map[string]any{"resources": res, "rate": res["core"]})
+}
+
+// readDirNames lists a directory's entry names.
+func readDirNames(dir string) ([]string, error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		if e.IsDir() {
+			names = append(names, e.Name())
+		}
+	}
+	return names, nil
+}
+
+func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }
