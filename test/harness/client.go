@@ -1,0 +1,177 @@
+package harness
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"sigs.k8s.io/promoter/pkg/hook"
+	"sigs.k8s.io/promoter/pkg/promoter"
+)
+
+// PushEvent is a GitHub push event for a tag, shaped as GitHub sends it.
+// after is the pushed object: the commit, or for an annotated tag the tag
+// object.
+func PushEvent(repo, tag, after string) []byte {
+	org, name, _ := strings.Cut(repo, "/")
+	ev := map[string]any{
+		"ref": "refs/tags/" + tag, "before": strings.Repeat("0", 40), "after": after,
+		"created": true, "deleted": false, "forced": false, "base_ref": nil,
+		"compare": "https://github.com/" + repo + "/compare/" + tag, "commits": []any{}, "head_commit": nil,
+		"repository": map[string]any{
+			"id": 1, "name": name, "full_name": repo, "private": false, "fork": false, "default_branch": "main",
+			"owner":    map[string]any{"login": org, "type": "Organization"},
+			"html_url": "https://github.com/" + repo, "clone_url": "https://github.com/" + repo + ".git",
+		},
+		"organization": map[string]any{"login": org},
+		"pusher":       map[string]any{"name": "hh", "email": "hh@example.com"},
+		"sender":       map[string]any{"login": "hh", "type": "User"},
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+// Send POSTs a webhook signed with secret as GitHub signs it (both headers)
+// and returns the status code. An empty secret sends no signature.
+func Send(url, event string, body []byte, secret string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-GitHub-Event", event)
+	req.Header.Set("X-GitHub-Delivery", "GUID") // as phony sends: never unique
+	if secret != "" {
+		s256, s1 := hook.Sign(body, []byte(secret))
+		req.Header.Set("X-Hub-Signature-256", s256)
+		req.Header.Set("X-Hub-Signature", s1)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// PR is what the stand-in shows of a pull request.
+type PR struct {
+	Number  int    `json:"number"`
+	Title   string `json:"title"`
+	Body    string `json:"body"`
+	State   string `json:"state"`
+	HTMLURL string `json:"html_url"`
+	Head    struct {
+		Ref  string `json:"ref"`
+		SHA  string `json:"sha"`
+		Repo struct {
+			Owner struct {
+				Login string `json:"login"`
+			} `json:"owner"`
+		} `json:"repo"`
+	} `json:"head"`
+	Base struct {
+		Ref string `json:"ref"`
+	} `json:"base"`
+}
+
+// PRs lists a repository's pull requests in state (open, closed, all)
+// through the stand-in's GitHub API.
+func PRs(github, repo, state string) ([]PR, error) {
+	var prs []PR
+	err := getJSON(fmt.Sprintf("%s/repos/%s/pulls?state=%s&per_page=100", github, repo, state), "", &prs)
+	return prs, err
+}
+
+// Promotions reads promoter's /promotions as JSON.
+func Promotions(promoterURL string) ([]promoter.Status, error) {
+	var out []promoter.Status
+	err := getJSON(promoterURL+"/promotions", "application/json", &out)
+	return out, err
+}
+
+// Promotion returns the status of one (project, tag), if tracked.
+func Promotion(promoterURL, project, tag string) (promoter.Status, bool) {
+	all, err := Promotions(promoterURL)
+	if err != nil {
+		return promoter.Status{}, false
+	}
+	for _, s := range all {
+		if s.Project == project && s.Tag == tag {
+			return s, true
+		}
+	}
+	return promoter.Status{}, false
+}
+
+// Requests returns the stand-in's count of API requests by route.
+func Requests(github string) (map[string]int, error) {
+	out := map[string]int{}
+	err := getJSON(github+"/_fakegithub/requests", "", &out)
+	return out, err
+}
+
+// ResetRequests zeroes the stand-in's request counts.
+func ResetRequests(github string) error {
+	resp, err := http.Post(github+"/_fakegithub/requests/reset", "application/json", nil)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("reset: %s", resp.Status)
+	}
+	return nil
+}
+
+func getJSON(url, accept string, out any) error {
+	req, err := http.NewRequest(http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("GET %s: %s: %s", url, resp.Status, b)
+	}
+	return json.Unmarshal(b, out)
+}
+
+func httpGet(url string) (string, error) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return string(b), err
+}
+
+// MergePR merges a pull request through the stand-in's admin endpoint, as a
+// reviewer's approval and tide would.
+func MergePR(github, repo string, number int) error {
+	resp, err := http.Post(fmt.Sprintf("%s/_fakegithub/repos/%s/pulls/%d/merge", github, repo, number), "application/json", nil)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("merging #%d: %s: %s", number, resp.Status, b)
+	}
+	return nil
+}

@@ -1,0 +1,94 @@
+// Package harness sets up the real parts promoter's end-to-end tests and
+// demo run against: an in-process OCI registry, the GitHub stand-in's
+// repositories, and the promoter and fakegithub binaries as processes.
+package harness
+
+import (
+	"fmt"
+	"io"
+	"log"
+	"net/http/httptest"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Registry is go-containerregistry's in-memory registry on a loopback port.
+type Registry struct {
+	srv *httptest.Server
+	// Host is "127.0.0.1:PORT"; ggcr and promoter speak plain HTTP to it.
+	Host string
+}
+
+// StartRegistry starts an empty registry.
+func StartRegistry() *Registry {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	return &Registry{srv: srv, Host: strings.TrimPrefix(srv.URL, "http://")}
+}
+
+// Close stops the registry.
+func (r *Registry) Close() { r.srv.Close() }
+
+// PushIndex pushes a multi-arch index of random images, one per platform
+// ("linux/amd64", "linux/arm64/v8"), as repo:tag and returns its digest.
+func (r *Registry) PushIndex(repo, tag string, platforms ...string) (string, error) {
+	var idx v1.ImageIndex = empty.Index
+	for _, p := range platforms {
+		img, plat, err := platformImage(p)
+		if err != nil {
+			return "", err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
+	}
+	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	d, err := idx.Digest()
+	return d.String(), err
+}
+
+// PushImage pushes a single-platform image as repo:tag and returns its digest.
+func (r *Registry) PushImage(repo, tag, platform string) (string, error) {
+	img, _, err := platformImage(platform)
+	if err != nil {
+		return "", err
+	}
+	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.Write(ref, img); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	d, err := img.Digest()
+	return d.String(), err
+}
+
+func platformImage(platform string) (v1.Image, *v1.Platform, error) {
+	plat, err := v1.ParsePlatform(platform)
+	if err != nil {
+		return nil, nil, err
+	}
+	img, err := random.Image(256, 1)
+	if err != nil {
+		return nil, nil, err
+	}
+	cf, err := img.ConfigFile()
+	if err != nil {
+		return nil, nil, err
+	}
+	cf = cf.DeepCopy()
+	cf.OS, cf.Architecture, cf.Variant = plat.OS, plat.Architecture, plat.Variant
+	img, err = mutate.ConfigFile(img, cf)
+	return img, plat, err
+}

@@ -1,0 +1,149 @@
+package harness
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Stack is the GitHub stand-in and promoter, running as real processes.
+type Stack struct {
+	Dir      string // working directory: secrets, config, the stand-in's root
+	Root     string // the stand-in's repositories
+	GitHub   string // stand-in base URL
+	Promoter string // promoter's webhook URL (http://127.0.0.1:PORT)
+	Health   string // promoter's health URL base
+	Metrics  string // promoter's metrics URL base
+
+	Secret, Token       string
+	GH, P               *Process
+	promoterBin, config string
+	extra               []string
+}
+
+// StackOptions configure NewStack.
+type StackOptions struct {
+	Dir                        string
+	PromoterBin, FakeGitHubBin string
+	Config                     string // promoter config YAML
+	Secret, Token              string // HMAC secret and GitHub token
+	ExtraArgs                  []string
+}
+
+// NewStack starts the stand-in over Dir/root (seed it before or after) and
+// prepares promoter's files; StartPromoter starts promoter itself.
+func NewStack(ctx context.Context, o StackOptions) (*Stack, error) {
+	s := &Stack{Dir: o.Dir, Root: filepath.Join(o.Dir, "root"), Secret: o.Secret, Token: o.Token,
+		promoterBin: o.PromoterBin, extra: o.ExtraArgs}
+	if err := os.MkdirAll(s.Root, 0o755); err != nil {
+		return nil, err
+	}
+	var err error
+	if s.config, err = WriteFile(o.Dir, "config.yaml", o.Config); err != nil {
+		return nil, err
+	}
+	if _, err := WriteFile(o.Dir, "hmac", o.Secret); err != nil {
+		return nil, err
+	}
+	if _, err := WriteFile(o.Dir, "token", o.Token); err != nil {
+		return nil, err
+	}
+	port, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	addr := "127.0.0.1:" + strconv.Itoa(port)
+	if s.GH, err = Start("fakegithub", o.FakeGitHubBin, "--addr", addr, "--root", s.Root); err != nil {
+		return nil, err
+	}
+	s.GitHub = "http://" + addr
+	if err := WaitFor(ctx, s.GH, "the GitHub stand-in", func() bool { return HTTPOK(s.GitHub + "/_fakegithub/requests") }); err != nil {
+		s.Stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// StartPromoter starts (or restarts) the promoter binary and waits until it
+// is ready.
+func (s *Stack) StartPromoter(ctx context.Context) error {
+	ports := make([]int, 4)
+	for i := range ports {
+		p, err := FreePort()
+		if err != nil {
+			return err
+		}
+		ports[i] = p
+	}
+	args := []string{
+		"--port", strconv.Itoa(ports[0]),
+		"--health-port", strconv.Itoa(ports[1]),
+		"--metrics-port", strconv.Itoa(ports[2]),
+		"--pprof-port", strconv.Itoa(ports[3]),
+		"--hmac-secret-file", filepath.Join(s.Dir, "hmac"),
+		"--github-token-path", filepath.Join(s.Dir, "token"),
+		"--github-endpoint", s.GitHub,
+		"--github-graphql-endpoint", s.GitHub + "/graphql",
+		"--config-path", s.config,
+		"--log-level", "debug",
+	}
+	p, err := Start("promoter", s.promoterBin, append(args, s.extra...)...)
+	if err != nil {
+		return err
+	}
+	s.P = p
+	s.Promoter = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
+	s.Health = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
+	s.Metrics = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
+	return WaitFor(ctx, p, "promoter to be ready", func() bool { return HTTPOK(s.Health + "/healthz/ready") })
+}
+
+// Stop ends both processes.
+func (s *Stack) Stop() {
+	if s.P != nil {
+		s.P.Stop()
+	}
+	if s.GH != nil {
+		s.GH.Stop()
+	}
+}
+
+// Metric returns the sum of a Prometheus metric's samples whose labels
+// contain every one of labels (e.g. `outcome="pr-opened"`).
+func (s *Stack) Metric(name string, labels ...string) (float64, error) {
+	resp, err := httpGet(s.Metrics + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	sc := bufio.NewScanner(strings.NewReader(resp))
+	for sc.Scan() {
+		line := sc.Text()
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		ok := true
+		for _, l := range labels {
+			ok = ok && strings.Contains(line, l)
+		}
+		if !ok {
+			continue
+		}
+		f := strings.Fields(line)
+		v, err := strconv.ParseFloat(f[len(f)-1], 64)
+		if err == nil {
+			sum += v
+		}
+	}
+	return sum, nil
+}
+
+// Deadline is a context for one wait in a test or the demo.
+func Deadline(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.Background(), d)
+}
