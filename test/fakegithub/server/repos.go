@@ -537,23 +537,34 @@ func (c *reqCtx) sigJSON(s signature) map[string]any {
 	return map[string]any{"name": s.Name, "email": s.Email, "date": ts(s.When)}
 }
 
+// objectOfType resolves the {sha} path parameter to an object of kind in
+// rr, answering 404 (or 500) itself when it is not one, as GitHub's git data
+// API does.
+func (c *reqCtx) objectOfType(rr repoRef, kind string) (objInfo, bool) {
+	sha := strings.ToLower(c.p["sha"])
+	if !fullSHARe.MatchString(sha) {
+		c.notFound()
+		return objInfo{}, false
+	}
+	oi, err := objectInfo(c.ctx, rr.Dir, sha)
+	if err != nil {
+		c.internal(err)
+		return objInfo{}, false
+	}
+	if oi.Type != kind {
+		c.notFound()
+		return objInfo{}, false
+	}
+	return oi, true
+}
+
 func (s *Server) getGitTag(c *reqCtx) {
 	rr, ok := c.repo()
 	if !ok {
 		return
 	}
-	sha := strings.ToLower(c.p["sha"])
-	if !fullSHARe.MatchString(sha) {
-		c.notFound()
-		return
-	}
-	oi, err := objectInfo(c.ctx, rr.Dir, sha)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	if oi.Type != "tag" {
-		c.notFound()
+	oi, ok := c.objectOfType(rr, "tag")
+	if !ok {
 		return
 	}
 	t, err := readTag(c.ctx, rr.Dir, oi.SHA)
@@ -606,18 +617,8 @@ func (s *Server) getGitCommit(c *reqCtx) {
 	if !ok {
 		return
 	}
-	sha := strings.ToLower(c.p["sha"])
-	if !fullSHARe.MatchString(sha) {
-		c.notFound()
-		return
-	}
-	oi, err := objectInfo(c.ctx, rr.Dir, sha)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	if oi.Type != "commit" {
-		c.notFound()
+	oi, ok := c.objectOfType(rr, "commit")
+	if !ok {
 		return
 	}
 	ci, err := readCommit(c.ctx, rr.Dir, oi.SHA)
@@ -684,18 +685,8 @@ func (s *Server) getGitBlob(c *reqCtx) {
 	if !ok {
 		return
 	}
-	sha := strings.ToLower(c.p["sha"])
-	if !fullSHARe.MatchString(sha) {
-		c.notFound()
-		return
-	}
-	oi, err := objectInfo(c.ctx, rr.Dir, sha)
-	if err != nil {
-		c.internal(err)
-		return
-	}
-	if oi.Type != "blob" {
-		c.notFound()
+	oi, ok := c.objectOfType(rr, "blob")
+	if !ok {
 		return
 	}
 	b, err := readObject(c.ctx, rr.Dir, "blob", oi.SHA)
