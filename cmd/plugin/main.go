@@ -27,6 +27,7 @@ import (
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
+	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 	"sigs.k8s.io/promoter/pkg/promoter/registry"
 )
@@ -42,7 +43,13 @@ type options struct {
 
 	github          prowflagutil.GitHubOptions
 	instrumentation prowflagutil.InstrumentationOptions
+	kubernetes      prowflagutil.KubernetesOptions
 	githubEndpoints string // read back from --github-endpoint for the REST calls
+	kubeconfig      string // read back from --kubeconfig
+
+	prowJobNamespace string
+	deckURL          string
+	deckPollInterval time.Duration
 }
 
 func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
@@ -54,18 +61,29 @@ func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "Write nothing to GitHub: log the PR and images.yaml diff that would be proposed.")
 	fs.StringVar(&o.logLevel, "log-level", "info", fmt.Sprintf("Log level, one of %v.", logrus.AllLevels))
 	fs.IntVar(&o.workers, "workers", 4, "Promotions worked on at once (at most one per project).")
+	fs.StringVar(&o.prowJobNamespace, "prowjob-namespace", "default", "Namespace of the ProwJobs (Prow's prowjob_namespace), read with --kubeconfig or the in-cluster config.")
+	fs.StringVar(&o.deckURL, "deck-url", "", "Read ProwJobs from Deck's /prowjobs.js at this URL instead of the cluster (for promoter running outside it).")
+	fs.DurationVar(&o.deckPollInterval, "deck-poll-interval", 30*time.Second, "How often to poll Deck with --deck-url (Deck refreshes every 30s).")
 	o.github.AddFlags(fs)
 	o.instrumentation.AddFlags(fs)
+	o.kubernetes.AddFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	o.githubEndpoints = fs.Lookup("github-endpoint").Value.String()
+	o.kubeconfig = fs.Lookup("kubeconfig").Value.String()
 	return o, nil
 }
 
 func (o *options) validate() error {
 	if o.workers < 1 {
 		return errors.New("--workers must be at least 1")
+	}
+	if o.deckURL != "" && o.deckPollInterval < time.Second/10 {
+		return errors.New("--deck-poll-interval must be at least 100ms")
+	}
+	if err := o.kubernetes.Validate(o.dryRun); err != nil {
+		return err
 	}
 	if o.github.AppID != "" {
 		// A GitHub App cannot own a fork: the fork-and-PR flow needs a user.
@@ -123,14 +141,19 @@ func run(o options, log *logrus.Entry) error {
 	// Prow's secret agent censors each secret file's whole content; an HMAC
 	// file in the org/repo map form holds several tokens, each censored here.
 	censorSecrets(o)
+	src, err := jobSource(o, log)
+	if err != nil {
+		return err
+	}
 	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
-	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log})
+	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log, Jobs: src})
 
 	interrupts.Run(func(ctx context.Context) { cfg.Watch(ctx, 10*time.Second, log) })
 	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
 	if !o.dryRun {
 		interrupts.Run(func(ctx context.Context) { ensureFork(ctx, pub, cfg.Config(), log) })
 	}
+	interrupts.Run(func(ctx context.Context) { watchJobs(ctx, src, ctl, log) })
 
 	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
 	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
@@ -163,6 +186,38 @@ func newPublisher(o options, log *logrus.Entry) (*pullrequest.Publisher, error) 
 	}
 	count := func(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }
 	return pullrequest.New(gh, rest, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(count)), nil
+}
+
+// jobSource picks where image job runs are read: Deck when --deck-url is
+// set, else the cluster (--kubeconfig or the in-cluster config), else none.
+func jobSource(o options, log *logrus.Entry) (jobs.Source, error) {
+	switch {
+	case o.deckURL != "":
+		log.WithField("deck", o.deckURL).Info("Reading ProwJobs from Deck.")
+		return jobs.NewDeck(o.deckURL, o.deckPollInterval), nil
+	case o.kubeconfig != "" || os.Getenv("KUBERNETES_SERVICE_HOST") != "":
+		// promoter only reads ProwJobs, and Prow refuses a dry-run clientset.
+		cs, err := o.kubernetes.ProwJobClientset(false)
+		if err != nil {
+			return nil, fmt.Errorf("creating the ProwJob client: %w", err)
+		}
+		log.WithField("namespace", o.prowJobNamespace).Info("Watching ProwJobs in the cluster.")
+		return jobs.NewInformer(cs, o.prowJobNamespace), nil
+	}
+	log.Warn("No --deck-url, --kubeconfig or in-cluster config: promoter will not wait for image jobs; the staging registry alone is the evidence.")
+	return nil, nil
+}
+
+// watchJobs starts the job source, then resyncs from state at start and
+// every resync period. Without a source the resync still reads open PRs.
+func watchJobs(ctx context.Context, src jobs.Source, ctl *promoter.Controller, log *logrus.Entry) {
+	if src != nil {
+		if err := src.Start(ctx, ctl.JobDone); err != nil {
+			log.WithError(err).Error("The ProwJob source did not start.")
+			return
+		}
+	}
+	ctl.RunResync(ctx)
 }
 
 // ensureFork makes the bot's fork at start, retrying, so the first promotion

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/util/workqueue"
 
 	"sigs.k8s.io/promoter/pkg/promoter/config"
+	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 	"sigs.k8s.io/promoter/pkg/promoter/registry"
 )
@@ -28,6 +29,8 @@ type GitHub interface {
 	Head(r pullrequest.Repo) (string, error)
 	ReadFile(ctx context.Context, r pullrequest.Repo, path, commit string) ([]byte, error)
 	Publish(ctx context.Context, p pullrequest.Proposal) (pullrequest.Outcome, error)
+	SetStatus(ctx context.Context, org, repo, tag string, s pullrequest.CommitStatus) error
+	OpenPromotions(ctx context.Context, r pullrequest.Repo) ([]pullrequest.Open, error)
 }
 
 // Controller runs promotions from a keyed, deduplicating work queue: a key is
@@ -37,6 +40,7 @@ type Controller struct {
 	config   func() *config.Config
 	registry Registry
 	github   GitHub
+	jobs     jobs.Source // nil: no ProwJobs, the staging registry is the evidence
 	dryRun   bool
 	log      *logrus.Entry
 	tracker  *Tracker
@@ -52,7 +56,9 @@ type Controller struct {
 // Options for a Controller; zero values take defaults.
 type Options struct {
 	DryRun bool
-	Log    *logrus.Entry
+	// Jobs is where image job runs are read; nil waits for no job.
+	Jobs jobs.Source
+	Log  *logrus.Entry
 	// RetryBase and RetryMax bound the backoff between attempts
 	// (default 2s and 5m).
 	RetryBase, RetryMax time.Duration
@@ -75,7 +81,7 @@ func New(cfg func() *config.Config, reg Registry, gh GitHub, o Options) *Control
 		log = logrus.WithField("component", "promoter")
 	}
 	return &Controller{
-		config: cfg, registry: reg, github: gh, dryRun: o.DryRun, log: log,
+		config: cfg, registry: reg, github: gh, jobs: o.Jobs, dryRun: o.DryRun, log: log,
 		tracker:        NewTracker(),
 		queue:          workqueue.NewRateLimitingQueue(workqueue.NewItemExponentialFailureRateLimiter(base, max)),
 		attemptTimeout: orDuration(o.AttemptTimeout, 5*time.Minute),
@@ -150,6 +156,7 @@ func (c *Controller) attempt(ctx context.Context, k Key) {
 	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
 	err := c.reconcile(actx, k, log)
 	cancel()
+	defer c.report(ctx, k, log)
 	if err == nil || ctx.Err() != nil {
 		c.queue.Forget(k)
 		return

@@ -13,6 +13,7 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/promoter"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
+	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 	"sigs.k8s.io/promoter/pkg/promoter/registry"
 	"sigs.k8s.io/promoter/test/fakegithub/server"
@@ -46,6 +47,11 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfgYAML string) *fixture {
 	t.Helper()
+	return newFixtureWith(t, cfgYAML, nil)
+}
+
+func newFixtureWith(t *testing.T, cfgYAML string, src jobs.Source) *fixture {
+	t.Helper()
 	f := &fixture{t: t, root: t.TempDir(), reg: harness.StartRegistry()}
 	t.Cleanup(f.reg.Close)
 	srv, err := server.New(server.Config{Root: f.root})
@@ -70,7 +76,7 @@ func newFixture(t *testing.T, cfgYAML string) *fixture {
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	pub := pullrequest.New(gc, &pullrequest.REST{Endpoint: f.gh.URL, Token: func() []byte { return []byte("token") }})
-	f.ctl = promoter.New(f.cfg.Config, registry.New(), pub, promoter.Options{Log: logrus.NewEntry(log), RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+	f.ctl = promoter.New(f.cfg.Config, registry.New(), pub, promoter.Options{Log: logrus.NewEntry(log), Jobs: src, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.ctl.Run(ctx, 2); close(done) }()
@@ -85,6 +91,24 @@ func (f *fixture) pushIndex(tag string) string {
 		f.t.Fatal(err)
 	}
 	return d
+}
+
+// await waits for key to reach one of stages.
+func (f *fixture) await(k promoter.Key, stages ...promoter.Stage) promoter.Status {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var st promoter.Status
+	for time.Now().Before(deadline) {
+		st, _ = f.ctl.Tracker().Get(k)
+		for _, s := range stages {
+			if st.Stage == s {
+				return st
+			}
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	f.t.Fatalf("%v did not reach %v: %+v", k, stages, st)
+	return st
 }
 
 // promote enqueues the tag and waits for a terminal stage.

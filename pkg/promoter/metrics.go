@@ -12,6 +12,11 @@ var (
 		Name: "promoter_promotion_retries_total",
 		Help: "Promotion attempts put back on the queue, by reason: waiting (staging image not there yet) or transient (GitHub or registry error).",
 	}, []string{"reason"})
+	jobToPR = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "promoter_job_success_to_pr_seconds",
+		Help:    "Time from the image job's completion to the promotion PR being opened.",
+		Buckets: []float64{0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800},
+	})
 	// GitHubCalls counts calls to GitHub's API by operation.
 	GitHubCalls = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "promoter_github_calls_total",
@@ -25,5 +30,5 @@ var (
 )
 
 func init() {
-	prometheus.MustRegister(promotions, retries, GitHubCalls, RegistryRequests)
+	prometheus.MustRegister(promotions, retries, jobToPR, GitHubCalls, RegistryRequests)
 }

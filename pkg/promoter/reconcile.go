@@ -37,7 +37,11 @@ func (c *Controller) reconcile(ctx context.Context, k Key, log *logrus.Entry) er
 		return permanent(fmt.Errorf("git tag %s does not match any image's gitTags pattern of project %s", k.Tag, p.Name))
 	}
 	repo := pullrequest.Repo{Org: owner(cfg.ManifestRepo), Name: name(cfg.ManifestRepo), Branch: cfg.ManifestBranch}
-	c.tracker.update(k, func(s *Status) { s.Stage = StageResolving })
+	jc, err := c.checkJobs(k, p, rel)
+	if err != nil {
+		return err
+	}
+	c.tracker.update(k, func(s *Status) { s.Stage, s.Note = StageResolving, jc.note })
 
 	base, err := c.github.Head(repo)
 	if err != nil {
@@ -61,7 +65,7 @@ func (c *Controller) reconcile(ctx context.Context, k Key, log *logrus.Entry) er
 		c.tracker.update(k, func(s *Status) { s.Stage, s.Error = StageAlreadyPromoted, "" })
 		return nil
 	}
-	prop := proposal(cfg, repo, base, p, rel, builds, res)
+	prop := proposal(cfg, repo, base, p, rel, builds, res, jc)
 	if c.dryRun {
 		return c.dryRunReport(k, log, prop, old)
 	}
@@ -69,7 +73,7 @@ func (c *Controller) reconcile(ctx context.Context, k Key, log *logrus.Entry) er
 	if err != nil {
 		return err
 	}
-	c.published(k, log, out)
+	c.published(k, log, out, jc)
 	return nil
 }
 
@@ -178,17 +182,17 @@ func (c *Controller) edit(ctx context.Context, repo pullrequest.Repo, base strin
 	return old, res, nil
 }
 
-func proposal(cfg *config.Config, repo pullrequest.Repo, base string, p *config.Project, rel config.Release, builds []resolved, res *manifest.Result) pullrequest.Proposal {
+func proposal(cfg *config.Config, repo pullrequest.Repo, base string, p *config.Project, rel config.Release, builds []resolved, res *manifest.Result, jc jobCheck) pullrequest.Proposal {
 	ev := pullrequest.Evidence{
 		Project: p.Name, GitTag: rel.GitTag, SourceRepo: p.Repo, ManifestPath: p.ManifestPath,
-		Reviewers: p.Reviewers, Changes: res.Summary(),
+		Reviewers: p.Reviewers, Changes: res.Summary(), Note: jc.note,
 	}
 	var lines []string
 	for _, b := range builds {
 		ie := pullrequest.ImageEvidence{
 			Name: b.release.Name, Repository: b.build.Repository, Digest: b.build.Digest,
 			StagingTag: b.build.Tag, PromotedTag: b.release.PromotedTag, Platforms: b.build.Platforms,
-			Index: b.build.Index, Job: b.release.Job,
+			Index: b.build.Index, Job: b.release.Job, JobURL: jc.byImage[b.release.Name],
 		}
 		for _, po := range b.build.PassedOver {
 			ie.PassedOver = append(ie.PassedOver, pullrequest.Build{Tag: po.Tag, Digest: po.Digest})
@@ -212,7 +216,7 @@ func (c *Controller) record(k Key, builds []resolved) {
 	c.tracker.update(k, func(s *Status) { s.Images = imgs })
 }
 
-func (c *Controller) published(k Key, log *logrus.Entry, out pullrequest.Outcome) {
+func (c *Controller) published(k Key, log *logrus.Entry, out pullrequest.Outcome, jc jobCheck) {
 	outcome := "pr-unchanged"
 	switch {
 	case out.Created:
@@ -221,6 +225,9 @@ func (c *Controller) published(k Key, log *logrus.Entry, out pullrequest.Outcome
 		outcome = "pr-refreshed"
 	}
 	promotions.WithLabelValues(outcome).Inc()
+	if out.Created && !jc.doneAt.IsZero() {
+		jobToPR.Observe(time.Since(jc.doneAt).Seconds())
+	}
 	log.WithFields(logrus.Fields{"pr": out.URL, "outcome": outcome}).Info("Promotion PR is open.")
 	c.tracker.update(k, func(s *Status) { s.Stage, s.PR, s.Error, s.Note = StagePROpen, out.URL, "", "" })
 }

@@ -4,6 +4,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 )
 
 // Key identifies one promotion: a git tag of a project. All work is keyed by
@@ -40,6 +42,8 @@ type Status struct {
 	Images  []Image   `json:"images,omitempty"`
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
+
+	reported pullrequest.CommitStatus // last commit status set, to set each once
 }
 
 // Image is one resolved image of a promotion.
@@ -71,7 +75,24 @@ func (t *Tracker) begin(k Key) {
 		return
 	}
 	now := t.now()
-	t.all[k] = &Status{Project: k.Project, Tag: k.Tag, Stage: StageResolving, Jobs: []string{}, Started: now, Updated: now}
+	ns := &Status{Project: k.Project, Tag: k.Tag, Stage: StageResolving, Jobs: []string{}, Started: now, Updated: now}
+	if ok {
+		ns.reported = s.reported // the commit status is still there: set it again only if it changes
+	}
+	t.all[k] = ns
+}
+
+// adopt records an open PR found on GitHub for a key this process has not
+// seen (after a restart).
+func (t *Tracker) adopt(k Key, pr string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, ok := t.all[k]; ok {
+		return
+	}
+	now := t.now()
+	t.all[k] = &Status{Project: k.Project, Tag: k.Tag, Stage: StagePROpen, PR: pr, Jobs: []string{},
+		Note: "found open on GitHub at start", Started: now, Updated: now}
 }
 
 // update applies f to key's status under the lock.

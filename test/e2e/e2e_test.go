@@ -71,13 +71,18 @@ type env struct {
 
 func newEnv(t *testing.T, extraArgs ...string) *env {
 	t.Helper()
+	return newEnvConfig(t, configYAML, extraArgs...)
+}
+
+func newEnvConfig(t *testing.T, config string, extraArgs ...string) *env {
+	t.Helper()
 	ctx, cancel := harness.Deadline(wait)
 	defer cancel()
 	reg := harness.StartRegistry()
 	t.Cleanup(reg.Close)
 	s, err := harness.NewStack(ctx, harness.StackOptions{
 		Dir: t.TempDir(), PromoterBin: promoterBin, FakeGitHubBin: fakegithubBin,
-		Config: configYAML, Secret: secret, Token: token, ExtraArgs: extraArgs,
+		Config: config, Secret: secret, Token: token, ExtraArgs: extraArgs,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -198,12 +203,48 @@ func (e *env) branchDiff(branch string) string {
 	return strings.Join(lines, "\n")
 }
 
+// quiet waits until promoter has made no GitHub request for 300 ms, so
+// request counts belong to one piece of work.
+func (e *env) quiet() {
+	e.t.Helper()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	last, since := -1, time.Now()
+	if err := harness.WaitFor(ctx, e.s.P, "GitHub requests to stop", func() bool {
+		n := total(e.requests())
+		if n != last {
+			last, since = n, time.Now()
+		}
+		return time.Since(since) > 300*time.Millisecond
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// awaitCommitStatus waits for the `promotion` status on the tag's commit.
+func (e *env) awaitCommitStatus(tag, state string) harness.Status {
+	e.t.Helper()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	var s harness.Status
+	if err := harness.WaitFor(ctx, e.s.P, "commit status "+state, func() bool {
+		s, _ = harness.CommitStatus(e.s.GitHub, source, tag, "promotion")
+		return s.State == state
+	}); err != nil {
+		e.t.Fatalf("%v (status now %+v)", err, s)
+	}
+	return s
+}
+
+// requests are the GitHub requests promoter made (the tests' own reads of
+// commit statuses left out).
 func (e *env) requests() map[string]int {
 	e.t.Helper()
 	r, err := harness.Requests(e.s.GitHub)
 	if err != nil {
 		e.t.Fatal(err)
 	}
+	delete(r, "GET /repos/{owner}/{repo}/commits/{ref}/status")
 	return r
 }
 
@@ -230,12 +271,13 @@ func TestTagPushOpensOnePR(t *testing.T) {
 	digest := e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
 
-	// One-time costs: the bot user and its fork, made at start.
+	// One-time costs at start: the bot user, its fork, and the first resync
+	// (which reads the open PRs).
 	e.start()
 	ctx, cancel := harness.Deadline(wait)
 	defer cancel()
 	if err := harness.WaitFor(ctx, e.s.P, "the fork to be reported ready", func() bool {
-		return len(e.s.P.Lines("fork of the manifest repository is ready")) > 0
+		return len(e.s.P.Lines("fork of the manifest repository is ready")) > 0 && len(e.s.P.Lines("Resync done.")) > 0
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +295,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 	if st.Stage != promoter.StagePROpen {
 		t.Fatalf("promotion failed: %s", st.Error)
 	}
+	e.awaitCommitStatus("v0.3.0", "success")
 	first := e.requests()
 
 	prs := e.prFor("v0.3.0")
@@ -309,8 +352,10 @@ func TestTagPushOpensOnePR(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
+		e.quiet()
 		harness.ResetRequests(e.s.GitHub)
 		deliver(1)
+		e.quiet()
 		r := e.requests()
 		t.Logf("GitHub requests for a refresh with nothing to change (%d): %s", total(r), describe(r))
 		// The queue merges deliveries that arrive while one is queued, so
@@ -328,6 +373,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 	t.Run("annotated tag", func(t *testing.T) {
 		digest := e.pushIndex("snoopdb", "v20261124-v0.4.0")
 		after := e.tag("v0.4.0", true)
+		e.quiet()
 		harness.ResetRequests(e.s.GitHub)
 		if code := e.webhook("v0.4.0", after, secret); code != 200 {
 			t.Fatalf("webhook answered %d", code)
@@ -335,6 +381,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 		if st := e.awaitStage("v0.4.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
 			t.Fatalf("promotion failed: %s", st.Error)
 		}
+		e.awaitCommitStatus("v0.4.0", "success")
 		steady := e.requests()
 		t.Logf("GitHub requests, a promotion once the fork exists (%d): %s", total(steady), describe(steady))
 		if total(steady) > 10 {

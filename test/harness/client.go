@@ -175,3 +175,28 @@ func MergePR(github, repo string, number int) error {
 	}
 	return nil
 }
+
+// Status is one commit status as the stand-in shows it.
+type Status struct {
+	State       string `json:"state"`
+	Description string `json:"description"`
+	TargetURL   string `json:"target_url"`
+	Context     string `json:"context"`
+}
+
+// CommitStatus returns the latest status with that context on ref (a sha,
+// branch or tag), or false.
+func CommitStatus(github, repo, ref, context string) (Status, bool) {
+	var combined struct {
+		Statuses []Status `json:"statuses"`
+	}
+	if err := getJSON(fmt.Sprintf("%s/repos/%s/commits/%s/status", github, repo, ref), "", &combined); err != nil {
+		return Status{}, false
+	}
+	for _, s := range combined.Statuses {
+		if s.Context == context {
+			return s, true
+		}
+	}
+	return Status{}, false
+}

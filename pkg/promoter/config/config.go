@@ -21,6 +21,10 @@ const (
 	DefaultManifestBranch = "main"
 	DefaultResyncPeriod   = 10 * time.Minute
 	DefaultJobTimeout     = 2 * time.Hour
+	// DefaultJobWindow: Prow starts a tag's postsubmits within seconds of the
+	// push; a run not seen by then will not come (no job for that tag, or
+	// the run was deleted after 7 days by sinker).
+	DefaultJobWindow = 5 * time.Minute
 	// DefaultStagingTag is test-infra image-builder's tag: v<build date>-<git describe>.
 	DefaultStagingTag  = `v\d{8}-{{.Tag}}`
 	DefaultPromotedTag = `{{.Tag}}`
@@ -29,11 +33,14 @@ const (
 // Config is the whole file. Load or Parse it; both validate.
 type Config struct {
 	// ManifestRepo is "org/repo" where promotion PRs go (kubernetes/k8s.io).
-	ManifestRepo   string    `json:"manifestRepo"`
-	ManifestBranch string    `json:"manifestBranch,omitempty"`
-	ResyncPeriod   Duration  `json:"resyncPeriod,omitempty"`
-	JobTimeout     Duration  `json:"jobTimeout,omitempty"`
-	Projects       []Project `json:"projects"`
+	ManifestRepo   string   `json:"manifestRepo"`
+	ManifestBranch string   `json:"manifestBranch,omitempty"`
+	ResyncPeriod   Duration `json:"resyncPeriod,omitempty"`
+	JobTimeout     Duration `json:"jobTimeout,omitempty"`
+	// JobWindow is how long to wait for an image job's run to appear before
+	// the staging registry alone is taken as the evidence.
+	JobWindow Duration  `json:"jobWindow,omitempty"`
+	Projects  []Project `json:"projects"`
 }
 
 // Project is one staging project (k8s-staging-<name>) and its source repo.
@@ -122,6 +129,9 @@ func (c *Config) defaults() {
 	}
 	if c.JobTimeout.Duration == 0 {
 		c.JobTimeout.Duration = DefaultJobTimeout
+	}
+	if c.JobWindow.Duration == 0 {
+		c.JobWindow.Duration = min(DefaultJobWindow, c.JobTimeout.Duration)
 	}
 	for i := range c.Projects {
 		p := &c.Projects[i]

@@ -49,6 +49,9 @@ func (c *Config) validate() error {
 	if c.JobTimeout.Duration < time.Second {
 		errs = append(errs, field("jobTimeout", "must be at least 1s, got %s", c.JobTimeout.Duration))
 	}
+	if c.JobWindow.Duration < time.Second || c.JobWindow.Duration > c.JobTimeout.Duration {
+		errs = append(errs, field("jobWindow", "must be between 1s and jobTimeout (%s), got %s", c.JobTimeout.Duration, c.JobWindow.Duration))
+	}
 	if len(c.Projects) == 0 {
 		errs = append(errs, field("projects", "at least one project is needed"))
 	}

@@ -25,6 +25,8 @@ type Evidence struct {
 	Reviewers    []string
 	// Changes is the Markdown list of what the edit does (manifest Summary).
 	Changes string
+	// Note says what evidence is missing, e.g. no job run was found.
+	Note string
 }
 
 // ImageEvidence is one image's line in the table.
@@ -73,6 +75,9 @@ func Body(e Evidence) string {
 			img.Name, img.Repository, img.Digest, img.StagingTag, img.PromotedTag, platforms(img), builtBy(img))
 	}
 	b.WriteString("\npromoter checked: each digest is the one its staging tag points at (the index, for multi-arch images); no tag moves to another digest; no `latest`.\n")
+	if e.Note != "" {
+		fmt.Fprintf(&b, "\nNote: %s.\n", e.Note)
+	}
 	writePassedOver(&b, e.Images)
 	if e.Changes != "" {
 		fmt.Fprintf(&b, "\nChanges to `%s`:\n%s", e.ManifestPath, e.Changes)

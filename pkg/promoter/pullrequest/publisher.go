@@ -29,6 +29,9 @@ type Client interface {
 	UpdatePullRequest(org, repo string, number int, title, body *string, open *bool, branch *string, canModify *bool) error
 	QueryWithGitHubAppsSupport(ctx context.Context, q interface{}, vars map[string]interface{}, org string) error
 	MutateWithGitHubAppsSupport(ctx context.Context, m interface{}, input githubql.Input, vars map[string]interface{}, org string) error
+	GetSingleCommit(org, repo, SHA string) (github.RepositoryCommit, error)
+	CreateStatus(org, repo, SHA string, s github.Status) error
+	GetPullRequests(org, repo string) ([]github.PullRequest, error)
 }
 
 // Publisher opens promotion PRs on one GitHub (one client, one bot user).
@@ -44,6 +47,7 @@ type Publisher struct {
 	mu    sync.Mutex
 	bot   string
 	forks map[string]string // "org/repo" -> fork name under the bot
+	tags  map[string]string // "org/repo@tag" -> the commit it points at
 }
 
 // Option configures a Publisher.
@@ -63,7 +67,7 @@ func WithCounter(f func(call string)) Option {
 // New returns a Publisher using Prow's client for what it can do and rest
 // for the rest.
 func New(gh Client, rest *REST, opts ...Option) *Publisher {
-	p := &Publisher{gh: gh, rest: rest, host: "github.com", forks: map[string]string{},
+	p := &Publisher{gh: gh, rest: rest, host: "github.com", forks: map[string]string{}, tags: map[string]string{},
 		log: logrus.WithField("component", "pullrequest"), count: func(string) {}}
 	for _, o := range opts {
 		o(p)
@@ -146,24 +150,27 @@ func (p *Publisher) Publish(ctx context.Context, prop Proposal) (Outcome, error)
 		return Outcome{}, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
 	}
 	var out Outcome
-	if out.Pushed, err = p.writeBranch(ctx, bot, fork, prop); err != nil {
+	existed, pushed, err := p.writeBranch(ctx, bot, fork, prop)
+	if err != nil {
 		return out, err
 	}
-	if err := p.ensurePR(ctx, bot, prop, &out); err != nil {
+	out.Pushed = pushed
+	if err := p.ensurePR(ctx, bot, prop, existed, &out); err != nil {
 		return out, err
 	}
 	return out, nil
 }
 
 // writeBranch points the branch at BaseSHA and commits the file on it,
-// unless the branch already holds exactly that file.
-func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (bool, error) {
+// unless the branch already holds exactly that file. It reports whether the
+// branch existed before and whether it pushed.
+func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (existed, pushed bool, err error) {
 	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	if st.exists && st.blob == blobID(prop.Content) {
-		return false, nil
+		return true, false, nil
 	}
 	if st.exists {
 		err = p.updateRef(ctx, bot, st.refID, prop.BaseSHA)
@@ -171,19 +178,25 @@ func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Prop
 		err = p.createRef(ctx, bot, st.repoID, prop.Branch, prop.BaseSHA)
 	}
 	if err != nil {
-		return false, err
+		return st.exists, false, err
 	}
 	if err := p.commit(ctx, bot+"/"+fork, prop); err != nil {
-		return false, err
+		return st.exists, false, err
 	}
-	return true, nil
+	return st.exists, true, nil
 }
 
-func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, out *Outcome) error {
+// ensurePR opens the PR or refreshes the open one. A branch that did not
+// exist before this run cannot have an open PR (GitHub closes a PR whose
+// head branch is deleted), which saves the lookup for new promotions.
+func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, branchExisted bool, out *Outcome) error {
 	b := prop.Base
-	pr, err := p.rest.FindPullRequest(ctx, b.Org, b.Name, bot, prop.Branch)
-	if err != nil {
-		return fmt.Errorf("looking for the open PR of %s:%s: %w", bot, prop.Branch, err)
+	var pr *PullRequest
+	if branchExisted {
+		var err error
+		if pr, err = p.rest.FindPullRequest(ctx, b.Org, b.Name, bot, prop.Branch); err != nil {
+			return fmt.Errorf("looking for the open PR of %s:%s: %w", bot, prop.Branch, err)
+		}
 	}
 	if pr == nil {
 		p.count("CreatePullRequest")
@@ -194,7 +207,8 @@ func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, out
 		out.Number, out.URL, out.Created = n, p.prURL(b, n), true
 		return nil
 	}
-	out.Number, out.URL = pr.Number, orDefault(pr.HTMLURL, p.prURL(b, pr.Number))
+	// The same link as a new PR gets, so a refresh reports no change.
+	out.Number, out.URL = pr.Number, p.prURL(b, pr.Number)
 	if pr.Title == prop.Title && pr.Body == prop.Body {
 		return nil
 	}
@@ -216,16 +230,11 @@ func (p *Publisher) prURL(r Repo, n int) string {
 // fork is made does not wait on a ticker. Call it at start to pay the cost
 // before any job succeeds.
 func (p *Publisher) EnsureFork(ctx context.Context, r Repo) (bot, fork string, err error) {
+	if _, err := p.botLogin(); err != nil {
+		return "", "", err
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.bot == "" {
-		p.count("BotUser")
-		u, err := p.gh.BotUser()
-		if err != nil {
-			return "", "", fmt.Errorf("finding the bot user: %w", err)
-		}
-		p.bot = u.Login
-	}
 	if f, ok := p.forks[r.String()]; ok {
 		return p.bot, f, nil
 	}
@@ -235,6 +244,21 @@ func (p *Publisher) EnsureFork(ctx context.Context, r Repo) (bot, fork string, e
 	}
 	p.forks[r.String()] = f
 	return p.bot, f, nil
+}
+
+// botLogin is the login of the user the token belongs to (read once).
+func (p *Publisher) botLogin() (string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bot == "" {
+		p.count("BotUser")
+		u, err := p.gh.BotUser()
+		if err != nil {
+			return "", fmt.Errorf("finding the bot user: %w", err)
+		}
+		p.bot = u.Login
+	}
+	return p.bot, nil
 }
 
 func (p *Publisher) findOrCreateFork(ctx context.Context, r Repo) (string, error) {
