@@ -76,3 +76,54 @@ func TestInformerJobSuccessOpensPR(t *testing.T) {
 		t.Fatalf("want one PR, got %d", n)
 	}
 }
+
+// TestInformerFailureRerunAndOtherJobs: a failed run stops the promotion and
+// opens nothing; a rerun's success alone opens the PR; runs of the same job
+// for another tag or another repository change nothing.
+func TestInformerFailureRerunAndOtherJobs(t *testing.T) {
+	cs := prowfake.NewSimpleClientset()
+	src := jobs.NewInformer(cs, "default")
+	f := newFixtureWith(t, informerConfig, src)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	if err := src.Start(ctx, f.ctl.JobDone); err != nil {
+		t.Fatal(err)
+	}
+	f.pushIndex("v20261124-v0.3.0")
+	f.pushIndex("v20261124-v0.4.0")
+	pjs := cs.ProwV1().ProwJobs("default")
+	create := func(name, repo, tag, state string, start time.Time) {
+		t.Helper()
+		pj := harness.Postsubmit(name, "apisnoop-push-snoopdb-images", "kubernetes-sigs", repo, tag, "abc", state, start)
+		if _, err := pjs.Create(ctx, &pj, metav1.CreateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	k := promoter.Key{Project: "apisnoop", Tag: "v0.3.0"}
+	create("run-1", "apisnoop", "v0.3.0", "failure", start)
+	st := f.await(k, promoter.StageFailed, promoter.StagePROpen)
+	if st.Stage != promoter.StageFailed || len(st.Jobs) != 1 {
+		t.Fatalf("want a failure with the run's link, got %+v", st)
+	}
+	if n := len(f.openPRs()); n != 0 {
+		t.Fatalf("a failed job opened %d PRs", n)
+	}
+
+	// Another repository's run for a tag of ours, and our job for a tag no
+	// push asked about in a repo we do not configure: nothing new is tracked.
+	create("other-repo", "kueue", "v0.4.0", "success", start)
+	create("branch", "apisnoop", "main", "success", start)
+	create("run-2", "apisnoop", "v0.3.0", "success", start.Add(time.Minute))
+	if st := f.await(k, promoter.StagePROpen); len(st.Jobs) != 1 || st.Jobs[0] == "" {
+		t.Errorf("jobs %v", st.Jobs)
+	}
+	if n := len(f.openPRs()); n != 1 {
+		t.Fatalf("want one PR after the rerun, got %d", n)
+	}
+	for _, s := range f.ctl.Tracker().List() {
+		if s.Tag != "v0.3.0" {
+			t.Errorf("a run of another repo or ref is tracked: %+v", s)
+		}
+	}
+}
