@@ -1,0 +1,145 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/client-go/tools/cache"
+	prowapi "sigs.k8s.io/prow/pkg/apis/prowjobs/v1"
+	"sigs.k8s.io/prow/pkg/client/clientset/versioned"
+	"sigs.k8s.io/prow/pkg/client/informers/externalversions"
+	listers "sigs.k8s.io/prow/pkg/client/listers/prowjobs/v1"
+	"sigs.k8s.io/prow/pkg/kube"
+)
+
+// byRunKey indexes the informer's cache by job, org, repo and base ref, so
+// Runs does not scan every ProwJob in the namespace on each reconcile.
+const byRunKey = "promoter-run-key"
+
+// informer is the in-cluster Source: a shared ProwJob informer and its lister.
+type informer struct {
+	factory  externalversions.SharedInformerFactory
+	informer cache.SharedIndexInformer
+	lister   listers.ProwJobLister
+}
+
+// NewInformer returns a Source that watches the ProwJobs in namespace. Only
+// ProwJobs labelled prow.k8s.io/type=postsubmit are listed and watched (Prow
+// labels every ProwJob it creates), which keeps the far more numerous
+// presubmits and periodics out of promoter's memory.
+func NewInformer(cs versioned.Interface, namespace string) Source {
+	postsubmits := labels.SelectorFromSet(labels.Set{kube.ProwJobTypeLabel: string(prowapi.PostsubmitJob)}).String()
+	// No periodic resync: a resync only replays what the cache already holds.
+	factory := externalversions.NewSharedInformerFactoryWithOptions(cs, 0,
+		externalversions.WithNamespace(namespace),
+		externalversions.WithTweakListOptions(func(o *metav1.ListOptions) { o.LabelSelector = postsubmits }),
+	)
+	pj := factory.Prow().V1().ProwJobs()
+	return &informer{factory: factory, informer: pj.Informer(), lister: pj.Lister()}
+}
+
+// Start registers the handler, starts the informer and returns once both the
+// cache is synced and every job of the initial list has been handed to the
+// handler, so done runs that predate a restart are reported before Start
+// returns. It must be called once.
+func (i *informer) Start(ctx context.Context, onDone func(Run)) error {
+	if err := i.informer.AddIndexers(cache.Indexers{byRunKey: indexRunKey}); err != nil {
+		return fmt.Errorf("indexing ProwJobs: %w", err)
+	}
+	reg, err := i.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc:    func(obj any) { reportAdd(obj, onDone) },
+		UpdateFunc: func(old, cur any) { reportUpdate(old, cur, onDone) },
+	})
+	if err != nil {
+		return fmt.Errorf("watching ProwJobs: %w", err)
+	}
+	i.factory.Start(ctx.Done())
+	if !cache.WaitForCacheSync(ctx.Done(), i.informer.HasSynced, reg.HasSynced) {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		return errors.New("the ProwJob cache did not sync")
+	}
+	return nil
+}
+
+// reportAdd reports a job that is already done when first seen: after a
+// restart that is how finished runs are seen again (the caller dedups).
+func reportAdd(obj any, onDone func(Run)) {
+	if r, ok := runOf(obj); ok && r.Done() {
+		onDone(r)
+	}
+}
+
+// reportUpdate reports a job that has just finished (or whose final state
+// changed). Resyncs and status updates of running jobs are not reported.
+func reportUpdate(old, cur any, onDone func(Run)) {
+	r, ok := runOf(cur)
+	if !ok {
+		return
+	}
+	prev, known := runOf(old)
+	if newlyDone(prev, known, r) {
+		onDone(r)
+	}
+}
+
+func runOf(obj any) (Run, bool) {
+	pj, ok := obj.(*prowapi.ProwJob)
+	if !ok {
+		return Run{}, false
+	}
+	return FromProwJob(pj)
+}
+
+// indexRunKey files a postsubmit under its run key; other jobs are not
+// indexed, so Runs never sees them.
+func indexRunKey(obj any) ([]string, error) {
+	r, ok := runOf(obj)
+	if !ok {
+		return nil, nil
+	}
+	return []string{indexValue(keyOf(r))}, nil
+}
+
+// indexValue joins the key with NUL, which appears in none of its parts.
+func indexValue(k runKey) string {
+	return k.job + "\x00" + k.org + "\x00" + k.repo + "\x00" + k.baseRef
+}
+
+// Runs reads the cache's index. The cached objects are shared, so they are
+// copied into fresh Runs and never handed out.
+func (i *informer) Runs(job, org, repo, baseRef string) []Run {
+	objs, err := i.informer.GetIndexer().ByIndex(byRunKey, indexValue(runKey{job, org, repo, baseRef}))
+	if err != nil {
+		// Only possible if Start has not added the index yet.
+		return nil
+	}
+	runs := make([]Run, 0, len(objs))
+	for _, obj := range objs {
+		if r, ok := runOf(obj); ok {
+			runs = append(runs, r)
+		}
+	}
+	sortRuns(runs)
+	return runs
+}
+
+// List returns every postsubmit run in the cache, newest first.
+func (i *informer) List() []Run {
+	pjs, err := i.lister.List(labels.Everything())
+	if err != nil {
+		return nil
+	}
+	runs := make([]Run, 0, len(pjs))
+	for _, pj := range pjs {
+		if r, ok := FromProwJob(pj); ok {
+			runs = append(runs, r)
+		}
+	}
+	sortRuns(runs)
+	return runs
+}
