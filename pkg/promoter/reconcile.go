@@ -22,7 +22,8 @@ type resolved struct {
 }
 
 // reconcile brings one promotion to its goal: read the release from config,
-// resolve the staging builds, edit images.yaml, and publish the PR.
+// wait for its image jobs, resolve the staging builds, check them, edit
+// images.yaml, and publish the PR. Every step is safe to repeat.
 func (c *Controller) reconcile(ctx context.Context, k Key, log *logrus.Entry) error {
 	cfg := c.config()
 	p := cfg.Project(k.Project)
