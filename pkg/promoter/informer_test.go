@@ -24,11 +24,10 @@ projects:
     job: apisnoop-push-snoopdb-images
 `
 
-// TestInformerJobSuccessOpensPR drives the in-cluster path with Prow's fake
-// clientset: the tag push arrives while the image job is pending; the job's
-// success alone (through the informer) opens the PR, once. It logs the time
-// from the job's completion to the PR, which the README reports.
-func TestInformerJobSuccessOpensPR(t *testing.T) {
+// startInformer runs the controller with an informer over Prow's fake
+// ProwJob clientset, as promoter runs in a cluster.
+func startInformer(t *testing.T) (context.Context, *prowfake.Clientset, *fixture) {
+	t.Helper()
 	cs := prowfake.NewSimpleClientset()
 	src := jobs.NewInformer(cs, "default")
 	f := newFixtureWith(t, informerConfig, src)
@@ -37,6 +36,15 @@ func TestInformerJobSuccessOpensPR(t *testing.T) {
 	if err := src.Start(ctx, f.ctl.JobDone); err != nil {
 		t.Fatal(err)
 	}
+	return ctx, cs, f
+}
+
+// TestInformerJobSuccessOpensPR drives the in-cluster path with Prow's fake
+// clientset: the tag push arrives while the image job is pending; the job's
+// success alone (through the informer) opens the PR, once. It logs the time
+// from the job's completion to the PR, which the README reports.
+func TestInformerJobSuccessOpensPR(t *testing.T) {
+	ctx, cs, f := startInformer(t)
 	f.pushIndex("v20261124-v0.3.0")
 
 	pj := harness.Postsubmit("run-1", "apisnoop-push-snoopdb-images", "kubernetes-sigs", "apisnoop", "v0.3.0", "abc", "pending", time.Now())
@@ -81,14 +89,7 @@ func TestInformerJobSuccessOpensPR(t *testing.T) {
 // opens nothing; a rerun's success alone opens the PR; runs of the same job
 // for another tag or another repository change nothing.
 func TestInformerFailureRerunAndOtherJobs(t *testing.T) {
-	cs := prowfake.NewSimpleClientset()
-	src := jobs.NewInformer(cs, "default")
-	f := newFixtureWith(t, informerConfig, src)
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	if err := src.Start(ctx, f.ctl.JobDone); err != nil {
-		t.Fatal(err)
-	}
+	ctx, cs, f := startInformer(t)
 	f.pushIndex("v20261124-v0.3.0")
 	f.pushIndex("v20261124-v0.4.0")
 	pjs := cs.ProwV1().ProwJobs("default")
