@@ -248,3 +248,31 @@ func TestProjectRemovedFromConfig(t *testing.T) {
 	}
 	t.Fatal("an unknown project was not refused")
 }
+
+// TestTagsOfOneProjectInParallel: two tags of one project arrive together.
+// They edit the same file, so they run one after the other; each PR holds
+// its own digest only.
+func TestTagsOfOneProjectInParallel(t *testing.T) {
+	f := newFixture(t, testConfig)
+	d3 := f.pushIndex("v20261124-v0.3.0")
+	d4 := f.pushIndex("v20261124-v0.4.0")
+	k3, k4 := promoter.Key{Project: "apisnoop", Tag: "v0.3.0"}, promoter.Key{Project: "apisnoop", Tag: "v0.4.0"}
+	f.ctl.Enqueue(k3)
+	f.ctl.Enqueue(k4)
+	for _, k := range []promoter.Key{k3, k4} {
+		if st := f.await(k, promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
+			t.Fatalf("%v: %s", k, st.Error)
+		}
+	}
+	prs := f.openPRs()
+	if len(prs) != 2 {
+		t.Fatalf("want two PRs, got %d", len(prs))
+	}
+	for _, pr := range prs {
+		got := f.branchFile(pr.Head.Ref)
+		has3, has4 := strings.Contains(got, d3), strings.Contains(got, d4)
+		if has3 == has4 {
+			t.Errorf("%s holds v0.3.0's digest %v and v0.4.0's %v; want exactly its own", pr.Head.Ref, has3, has4)
+		}
+	}
+}
