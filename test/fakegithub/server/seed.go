@@ -126,22 +126,12 @@ func seedCommit(ctx context.Context, dir, parent string, files map[string][]byte
 // tag name) and returns the ref's value: the tag object for an annotated tag,
 // else the commit.
 func Tag(root, owner, repo, tag, target string, annotated bool) (string, error) {
-	if err := checkNames(owner, repo); err != nil {
-		return "", err
-	}
-	dir := RepoPath(root, owner, repo)
-	if !repoExists(dir) {
-		return "", fmt.Errorf("repository %s/%s does not exist", owner, repo)
-	}
-	defer lockRepo(dir)()
-	ctx := context.Background()
-	commit, err := resolveCommitName(ctx, dir, target)
+	dir, commit, unlock, err := seedTarget(root, owner, repo, target)
 	if err != nil {
 		return "", err
 	}
-	if commit == "" {
-		return "", fmt.Errorf("%s/%s has no commit %q", owner, repo, target)
-	}
+	defer unlock()
+	ctx := context.Background()
 	ref := "refs/tags/" + strings.TrimPrefix(tag, "refs/tags/")
 	if !validRefName(ctx, ref) {
 		return "", fmt.Errorf("invalid tag name %q", tag)
@@ -163,25 +153,37 @@ func Tag(root, owner, repo, tag, target string, annotated bool) (string, error) 
 	return sha, nil
 }
 
+// seedTarget locks owner/repo and resolves target (a commit sha or a branch
+// or tag name) to a commit, for Tag and Branch.
+func seedTarget(root, owner, repo, target string) (dir, commit string, unlock func(), err error) {
+	if err := checkNames(owner, repo); err != nil {
+		return "", "", nil, err
+	}
+	dir = RepoPath(root, owner, repo)
+	if !repoExists(dir) {
+		return "", "", nil, fmt.Errorf("repository %s/%s does not exist", owner, repo)
+	}
+	unlock = lockRepo(dir)
+	commit, err = resolveCommitName(context.Background(), dir, target)
+	if err == nil && commit == "" {
+		err = fmt.Errorf("%s/%s has no commit %q", owner, repo, target)
+	}
+	if err != nil {
+		unlock()
+		return "", "", nil, err
+	}
+	return dir, commit, unlock, nil
+}
+
 // Branch creates branch at from (a commit sha or a branch or tag name) and
 // returns its commit.
 func Branch(root, owner, repo, branch, from string) (string, error) {
-	if err := checkNames(owner, repo); err != nil {
-		return "", err
-	}
-	dir := RepoPath(root, owner, repo)
-	if !repoExists(dir) {
-		return "", fmt.Errorf("repository %s/%s does not exist", owner, repo)
-	}
-	defer lockRepo(dir)()
-	ctx := context.Background()
-	commit, err := resolveCommitName(ctx, dir, from)
+	dir, commit, unlock, err := seedTarget(root, owner, repo, from)
 	if err != nil {
 		return "", err
 	}
-	if commit == "" {
-		return "", fmt.Errorf("%s/%s has no commit %q", owner, repo, from)
-	}
+	defer unlock()
+	ctx := context.Background()
 	ref := "refs/heads/" + strings.TrimPrefix(branch, "refs/heads/")
 	if !validRefName(ctx, ref) {
 		return "", fmt.Errorf("invalid branch name %q", branch)
