@@ -111,8 +111,8 @@ func (c *Controller) keysForRun(r jobs.Run) []Key {
 
 // Resync rebuilds the work from state, not events: promoter's open PRs
 // (their hidden metadata) are recorded as open, and every finished run of a
-// configured image job at a release tag that this process has not already
-// settled is enqueued. Reconciling a settled or open promotion again is
+// configured image job at a release tag this process does not track yet is
+// enqueued. Reconciling a settled or open promotion again is
 // harmless (it finds the PR or "already promoted"); this only saves calls.
 func (c *Controller) Resync(ctx context.Context) error {
 	cfg := c.config()
@@ -133,7 +133,9 @@ func (c *Controller) Resync(ctx context.Context) error {
 			continue
 		}
 		for _, k := range c.keysForRun(r) {
-			if st, ok := c.tracker.Get(k); known[k] || ok && st.Stage.terminal() {
+			// A tracked key is settled, or queued, in work or waiting for
+			// its retry: either way it needs nothing from the resync.
+			if _, tracked := c.tracker.Get(k); known[k] || tracked {
 				continue
 			}
 			known[k] = true

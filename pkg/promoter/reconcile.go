@@ -240,7 +240,7 @@ func (c *Controller) dryRunReport(k Key, log *logrus.Entry, prop pullrequest.Pro
 		"branch": prop.Branch, "title": prop.Title, "diff": manifest.Diff(prop.Path, old, prop.Content),
 	}).Info("Dry run: would open this promotion PR.")
 	c.tracker.update(k, func(s *Status) {
-		s.Error, s.Note = "", "dry run: the PR was not opened; its diff is in the log"
+		s.Error, s.Note, s.dryRun = "", "dry run: the PR was not opened; its diff is in the log", true
 	})
 	return nil
 }

@@ -44,7 +44,11 @@ type Status struct {
 	Updated time.Time `json:"updated"`
 
 	reported pullrequest.CommitStatus // last commit status set, to set each once
+	dryRun   bool                     // a dry run ended this round (its stage stays resolving)
 }
+
+// settled reports whether this round of work has ended.
+func (s *Status) settled() bool { return s.Stage.terminal() || s.dryRun }
 
 // Image is one resolved image of a promotion.
 type Image struct {
@@ -71,7 +75,7 @@ func (t *Tracker) begin(k Key) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	s, ok := t.all[k]
-	if ok && !s.Stage.terminal() {
+	if ok && !s.settled() {
 		return
 	}
 	now := t.now()

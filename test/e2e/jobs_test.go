@@ -254,3 +254,25 @@ func TestInformerPathLatency(t *testing.T) {
 		t.Fatalf("want one PR, got %d", n)
 	}
 }
+
+// TestDryRunReportsOnce: a dry run settles its round, so the resyncs that
+// follow (every 2s here) do not log the same proposal again and again.
+func TestDryRunReportsOnce(t *testing.T) {
+	deck := harness.StartDeck()
+	t.Cleanup(deck.Close)
+	e := newEnvConfig(t, jobsConfig, "--deck-url", deck.URL, "--deck-poll-interval", "100ms", "--dry-run")
+	e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	after := e.tag("v0.3.0", false)
+	deck.Set(harness.Postsubmit("run-1", job, "kubernetes-sigs", "apisnoop", "v0.3.0", after, "success", time.Now()))
+	e.start()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	if err := harness.WaitFor(ctx, e.s.P, "three resyncs after the dry run", func() bool {
+		return len(e.s.P.Lines("Dry run: would open")) > 0 && len(e.s.P.Lines("Resync done.")) >= 3
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(e.s.P.Lines("Dry run: would open")); n != 1 {
+		t.Errorf("the dry run was reported %d times; want once", n)
+	}
+}
