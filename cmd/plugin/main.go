@@ -18,6 +18,7 @@ import (
 	prowconfig "sigs.k8s.io/prow/pkg/config"
 	"sigs.k8s.io/prow/pkg/config/secret"
 	prowflagutil "sigs.k8s.io/prow/pkg/flagutil"
+	"sigs.k8s.io/prow/pkg/github"
 	"sigs.k8s.io/prow/pkg/interrupts"
 	"sigs.k8s.io/prow/pkg/logrusutil"
 	"sigs.k8s.io/prow/pkg/metrics"
@@ -26,6 +27,7 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/pkg/promoter/comments"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
@@ -134,10 +136,15 @@ func run(o options, log *logrus.Entry) error {
 	if err != nil {
 		return fmt.Errorf("loading --config-path: %w", err)
 	}
-	pub, err := newPublisher(o, log)
+	gh, err := o.github.GitHubClient(o.dryRun)
 	if err != nil {
-		return err
+		return fmt.Errorf("creating the GitHub client: %w", err)
 	}
+	// A 404 is an expected answer here (no fork yet, no such file or tag):
+	// do not spend 6 s retrying it.
+	gh.SetMax404Retries(0)
+	pub := newPublisher(o, gh, log)
+	talk := comments.New(gh, countGitHub)
 	// Prow's secret agent censors each secret file's whole content; an HMAC
 	// file in the org/repo map form holds several tokens, each censored here.
 	censorSecrets(o)
@@ -146,7 +153,7 @@ func run(o options, log *logrus.Entry) error {
 		return err
 	}
 	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
-	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log, Jobs: src})
+	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log, Jobs: src, Talk: talker(o, talk)})
 
 	interrupts.Run(func(ctx context.Context) { cfg.Watch(ctx, 10*time.Second, log) })
 	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
@@ -159,7 +166,9 @@ func run(o options, log *logrus.Entry) error {
 	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
 
 	mux := http.NewServeMux()
-	mux.Handle("/", hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log))
+	webhooks := hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log)
+	webhooks.IsBot = talk.IsBot
+	mux.Handle("/", webhooks)
 	mux.Handle("/promotions", hook.Promotions(ctl.Tracker().List))
 	externalplugins.ServeExternalPluginHelp(mux, log, hook.HelpProvider(cfg.Config))
 	srv := &http.Server{Addr: ":" + strconv.Itoa(o.port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
@@ -171,21 +180,24 @@ func run(o options, log *logrus.Entry) error {
 	return nil
 }
 
-func newPublisher(o options, log *logrus.Entry) (*pullrequest.Publisher, error) {
-	gh, err := o.github.GitHubClient(o.dryRun)
-	if err != nil {
-		return nil, fmt.Errorf("creating the GitHub client: %w", err)
-	}
-	// A 404 is an expected answer here (no fork yet, no such file): do not
-	// spend 6 s retrying it.
-	gh.SetMax404Retries(0)
+func newPublisher(o options, gh github.Client, log *logrus.Entry) *pullrequest.Publisher {
 	endpoint, _, _ := strings.Cut(o.githubEndpoints, ",")
 	rest := &pullrequest.REST{Endpoint: endpoint, Token: secret.GetTokenGenerator(o.github.TokenPath)}
 	if o.github.TokenPath == "" {
 		rest.Token = nil
 	}
-	count := func(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }
-	return pullrequest.New(gh, rest, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(count)), nil
+	return pullrequest.New(gh, rest, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
+}
+
+func countGitHub(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }
+
+// talker answers /promote comments, except in a dry run, which writes
+// nothing to GitHub (not even a reply).
+func talker(o options, t *comments.Talker) promoter.Conversation {
+	if o.dryRun {
+		return nil
+	}
+	return t
 }
 
 // jobSource picks where image job runs are read: Deck when --deck-url is

@@ -34,6 +34,7 @@ func HelpProvider(cfg func() *config.Config) externalplugins.ExternalPluginHelpP
   reviewers: [hh]
   requireMultiArch: true`,
 		}
+		h.Commands = commandsHelp()
 		for _, r := range repos {
 			var lines []string
 			for _, p := range c.ProjectsFor(r.String()) {
@@ -50,5 +51,27 @@ func HelpProvider(cfg func() *config.Config) externalplugins.ExternalPluginHelpP
 			h.Config[r.String()] = strings.Join(lines, "<br>")
 		}
 		return h, nil
+	}
+}
+
+func commandsHelp() []pluginhelp.Command {
+	who := "Members of the repository's GitHub organization, collaborators with write access to it, " +
+		"and the users and teams a project lists in <code>allowedUsers</code> / <code>allowedTeams</code>."
+	return []pluginhelp.Command{
+		{
+			Usage: "/promote <git-tag> [image...]",
+			Description: "Promotes the staging images a release tag built: waits for the image job if it still runs, " +
+				"then opens (or refreshes) the one promotion PR; with image names, only those images. " +
+				"Replies with the PR and the digests, or why not.",
+			Featured:  true,
+			Examples:  []string{"/promote v1.2.3", "/promote v1.2.3 snoopdb"},
+			WhoCanUse: who,
+		},
+		{
+			Usage:       "/promote dry-run <git-tag> [image...]",
+			Description: "Replies with the images.yaml diff and the PR it would open; writes nothing.",
+			Examples:    []string{"/promote dry-run v1.2.3"},
+			WhoCanUse:   who,
+		},
 	}
 }

@@ -23,9 +23,11 @@ import (
 // refused before they are read whole.
 const MaxBody = 25 << 20
 
-// Enqueuer takes promotion keys; the promoter's controller is one.
+// Enqueuer takes promotion keys and /promote comments; the promoter's
+// controller is one.
 type Enqueuer interface {
 	Enqueue(promoter.Key)
+	Comment(promoter.CommentRequest)
 }
 
 // Server handles POST / webhooks.
@@ -34,6 +36,8 @@ type Server struct {
 	config  func() *config.Config
 	queue   Enqueuer
 	log     *logrus.Entry
+	// IsBot tells promoter's own comments, which are never commands.
+	IsBot func(login string) bool
 }
 
 // NewServer returns the webhook handler. hmac returns the HMAC secret file's
@@ -99,6 +103,8 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, event string) (i
 			return http.StatusBadRequest, "400 Bad Request: malformed push event"
 		}
 		return s.push(ev, log)
+	case "issue_comment":
+		return s.comment(body, log)
 	case "ping":
 		return http.StatusOK, "pong"
 	default:

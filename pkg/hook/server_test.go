@@ -28,8 +28,15 @@ projects:
 `
 
 type recorder struct {
-	mu   sync.Mutex
-	keys []promoter.Key
+	mu       sync.Mutex
+	keys     []promoter.Key
+	comments []promoter.CommentRequest
+}
+
+func (r *recorder) Comment(c promoter.CommentRequest) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.comments = append(r.comments, c)
 }
 
 func (r *recorder) Enqueue(k promoter.Key) {
@@ -234,4 +241,54 @@ func BenchmarkWebhookPush(b *testing.B) {
 
 type discard struct{}
 
-func (discard) Enqueue(promoter.Key) {}
+func (discard) Enqueue(promoter.Key)            {}
+func (discard) Comment(promoter.CommentRequest) {}
+
+func commentBody(t testing.TB, action, repo, user, body string) []byte {
+	b, err := json.Marshal(map[string]any{
+		"action":     action,
+		"issue":      map[string]any{"number": 7},
+		"comment":    map[string]any{"id": 42, "body": body, "user": map[string]any{"login": user}},
+		"repository": map[string]any{"full_name": repo, "name": strings.Split(repo, "/")[1], "owner": map[string]any{"login": strings.Split(repo, "/")[0]}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestIssueComments(t *testing.T) {
+	tests := []struct {
+		name, action, repo, user, body string
+		commands                       int
+	}{
+		{"a command", "created", "kubernetes-sigs/apisnoop", "alice", "thanks\n/promote v1.2.3 snoopdb", 1},
+		{"two commands", "created", "kubernetes-sigs/apisnoop", "alice", "/promote v1.2.3\n/promote dry-run v1.2.4", 2},
+		{"edited", "edited", "kubernetes-sigs/apisnoop", "alice", "/promote v1.2.3", 0},
+		{"deleted", "deleted", "kubernetes-sigs/apisnoop", "alice", "/promote v1.2.3", 0},
+		{"other repo", "created", "kubernetes-sigs/kueue", "alice", "/promote v1.2.3", 0},
+		{"the bot itself", "created", "kubernetes-sigs/apisnoop", "promoter-bot", "usage: /promote v1.2.3", 0},
+		{"no command", "created", "kubernetes-sigs/apisnoop", "alice", "lgtm", 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, rec := newServer(t, "secret")
+			s.IsBot = func(l string) bool { return l == "promoter-bot" }
+			body := commentBody(t, tc.action, tc.repo, tc.user, tc.body)
+			if w := serve(s, request(body, "issue_comment", signed(body, "secret"))); w.Code != 200 {
+				t.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+			got := 0
+			if len(rec.comments) == 1 {
+				got = len(rec.comments[0].Commands)
+				c := rec.comments[0]
+				if c.Org != "kubernetes-sigs" || c.Repo != "apisnoop" || c.Number != 7 || c.CommentID != 42 || c.User != tc.user {
+					t.Errorf("request %+v", c)
+				}
+			}
+			if got != tc.commands || len(rec.comments) > 1 {
+				t.Errorf("%d requests with %d commands, want %d commands", len(rec.comments), got, tc.commands)
+			}
+		})
+	}
+}

@@ -41,6 +41,8 @@ type Controller struct {
 	registry Registry
 	github   GitHub
 	jobs     jobs.Source // nil: no ProwJobs, the staging registry is the evidence
+	talk     Conversation
+	comments chan struct{} // bounds the /promote comments handled at once
 	dryRun   bool
 	log      *logrus.Entry
 	tracker  *Tracker
@@ -58,6 +60,8 @@ type Options struct {
 	DryRun bool
 	// Jobs is where image job runs are read; nil waits for no job.
 	Jobs jobs.Source
+	// Talk answers /promote comments; nil ignores them.
+	Talk Conversation
 	Log  *logrus.Entry
 	// RetryBase and RetryMax bound the backoff between attempts
 	// (default 2s and 5m).
@@ -81,7 +85,8 @@ func New(cfg func() *config.Config, reg Registry, gh GitHub, o Options) *Control
 		log = logrus.WithField("component", "promoter")
 	}
 	return &Controller{
-		config: cfg, registry: reg, github: gh, jobs: o.Jobs, dryRun: o.DryRun, log: log,
+		config: cfg, registry: reg, github: gh, jobs: o.Jobs, talk: o.Talk, dryRun: o.DryRun, log: log,
+		comments:       make(chan struct{}, 4),
 		tracker:        NewTracker(),
 		queue:          workqueue.NewRateLimitingQueue(workqueue.NewItemExponentialFailureRateLimiter(base, max)),
 		attemptTimeout: orDuration(o.AttemptTimeout, 5*time.Minute),
@@ -156,6 +161,7 @@ func (c *Controller) attempt(ctx context.Context, k Key) {
 	actx, cancel := context.WithTimeout(ctx, c.attemptTimeout)
 	err := c.reconcile(actx, k, log)
 	cancel()
+	defer c.tracker.settle(k) // after the report below: defers run last first
 	defer c.report(ctx, k, log)
 	if err == nil || ctx.Err() != nil {
 		c.queue.Forget(k)

@@ -23,13 +23,13 @@ type jobCheck struct {
 // one runs (or none has appeared within jobWindow) the promotion waits; a
 // failed newest run stops it with the run's link; an image job that never
 // ran falls back to the staging registry, and says so.
-func (c *Controller) checkJobs(k Key, p *config.Project, rel config.Release) (jobCheck, error) {
+func (c *Controller) checkJobs(k Key, tr *Tracker, p *config.Project, rel config.Release) (jobCheck, error) {
 	jc := jobCheck{byImage: map[string]string{}}
 	if c.jobs == nil {
 		return jc, nil
 	}
 	org, repo, _ := strings.Cut(p.Repo, "/")
-	st, _ := c.tracker.Get(k)
+	st, _ := tr.Get(k)
 	window := c.config().JobWindow.Duration
 	var waiting, missing []string
 	for _, img := range rel.Images {
@@ -52,15 +52,15 @@ func (c *Controller) checkJobs(k Key, p *config.Project, rel config.Release) (jo
 		case !r.Done():
 			waiting = append(waiting, fmt.Sprintf("image job %s is %s (%s)", img.Job, orState(r.State), r.URL))
 		case !r.Succeeded():
-			c.tracker.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
+			tr.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
 			return jc, permanent(&jobFailed{job: img.Job, state: r.State, url: r.URL})
 		case r.Completion.After(jc.doneAt):
 			jc.doneAt = r.Completion
 		}
 	}
-	c.tracker.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
+	tr.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
 	if len(waiting) > 0 {
-		c.tracker.update(k, func(s *Status) { s.Stage = StageWaitingForJob })
+		tr.update(k, func(s *Status) { s.Stage = StageWaitingForJob })
 		return jc, &waitError{msg: "waiting: " + strings.Join(waiting, "; ")}
 	}
 	if len(missing) > 0 {

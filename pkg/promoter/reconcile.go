@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -25,57 +26,101 @@ type resolved struct {
 // wait for its image jobs, resolve the staging builds, check them, edit
 // images.yaml, and publish the PR. Every step is safe to repeat.
 func (c *Controller) reconcile(ctx context.Context, k Key, log *logrus.Entry) error {
+	pl, err := c.plan(ctx, k, c.tracker, log)
+	if err != nil {
+		return err
+	}
+	if pl == nil {
+		promotions.WithLabelValues("already-promoted").Inc()
+		return nil
+	}
+	if c.dryRun {
+		return c.dryRunReport(k, log, pl.prop, pl.old)
+	}
+	out, err := c.github.Publish(ctx, pl.prop)
+	if err != nil {
+		return err
+	}
+	c.published(k, log, out, pl.jobs)
+	return nil
+}
+
+// planned is a promotion worked out up to the PR, not yet published.
+type planned struct {
+	prop pullrequest.Proposal
+	old  []byte // images.yaml before the edit
+	jobs jobCheck
+}
+
+// plan does everything short of writing: release, jobs, builds, checks and
+// the edit. Progress is recorded in tr (a scratch tracker for a preview). It
+// returns nil, nil when images.yaml already has everything.
+func (c *Controller) plan(ctx context.Context, k Key, tr *Tracker, log *logrus.Entry) (*planned, error) {
 	cfg := c.config()
 	p := cfg.Project(k.Project)
 	if p == nil {
-		return permanent(fmt.Errorf("project %s is no longer in the config", k.Project))
+		return nil, permanent(fmt.Errorf("project %s is no longer in the config", k.Project))
 	}
-	rel, err := p.Release(k.Tag)
+	st, _ := tr.Get(k)
+	rel, err := release(p, k.Tag, st.only)
 	if err != nil {
-		return permanent(err)
-	}
-	if len(rel.Images) == 0 {
-		return permanent(fmt.Errorf("git tag %s does not match any image's gitTags pattern of project %s", k.Tag, p.Name))
+		return nil, err
 	}
 	repo := pullrequest.Repo{Org: owner(cfg.ManifestRepo), Name: name(cfg.ManifestRepo), Branch: cfg.ManifestBranch}
-	jc, err := c.checkJobs(k, p, rel)
+	jc, err := c.checkJobs(k, tr, p, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.tracker.update(k, func(s *Status) { s.Stage, s.Note = StageResolving, jc.note })
+	tr.update(k, func(s *Status) { s.Stage, s.Note = StageResolving, jc.note })
 
 	base, err := c.github.Head(repo)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	builds, err := c.resolve(ctx, repo, base, p, rel)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	c.record(k, builds)
+	record(tr, k, builds)
 	if err := checkPlatforms(p, builds); err != nil {
-		return permanent(err)
+		return nil, permanent(err)
 	}
 	old, res, err := c.edit(ctx, repo, base, p, builds)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if !res.Changed() {
-		promotions.WithLabelValues("already-promoted").Inc()
 		log.Info("Already promoted: images.yaml has every digest and tag.")
-		c.tracker.update(k, func(s *Status) { s.Stage, s.Error = StageAlreadyPromoted, "" })
-		return nil
+		tr.update(k, func(s *Status) { s.Stage, s.Error = StageAlreadyPromoted, "" })
+		return nil, nil
 	}
-	prop := proposal(cfg, repo, base, p, rel, builds, res, jc)
-	if c.dryRun {
-		return c.dryRunReport(k, log, prop, old)
-	}
-	out, err := c.github.Publish(ctx, prop)
+	return &planned{prop: proposal(cfg, repo, base, p, rel, builds, res, jc), old: old, jobs: jc}, nil
+}
+
+// release is what the tag releases, limited to the named images when a
+// /promote names some.
+func release(p *config.Project, tag string, only []string) (config.Release, error) {
+	rel, err := p.Release(tag)
 	if err != nil {
-		return err
+		return rel, permanent(err)
 	}
-	c.published(k, log, out, jc)
-	return nil
+	if len(rel.Images) == 0 {
+		return rel, permanent(fmt.Errorf("git tag %s does not match any image's gitTags pattern of project %s", tag, p.Name))
+	}
+	if len(only) == 0 {
+		return rel, nil
+	}
+	var kept []config.ImageRelease
+	for _, img := range rel.Images {
+		if slices.Contains(only, img.Name) {
+			kept = append(kept, img)
+		}
+	}
+	if len(kept) == 0 {
+		return rel, permanent(fmt.Errorf("tag %s releases none of %s", tag, strings.Join(only, ", ")))
+	}
+	rel.Images = kept
+	return rel, nil
 }
 
 // resolve finds every image's staging build. An image not in staging yet is
@@ -209,12 +254,12 @@ func proposal(cfg *config.Config, repo pullrequest.Repo, base string, p *config.
 	}
 }
 
-func (c *Controller) record(k Key, builds []resolved) {
+func record(tr *Tracker, k Key, builds []resolved) {
 	imgs := make([]Image, len(builds))
 	for i, b := range builds {
 		imgs[i] = Image{Name: b.release.Name, Digest: b.build.Digest, StagingTag: b.build.Tag, Tag: b.release.PromotedTag, Platforms: b.build.Platforms}
 	}
-	c.tracker.update(k, func(s *Status) { s.Images = imgs })
+	tr.update(k, func(s *Status) { s.Images = imgs })
 }
 
 func (c *Controller) published(k Key, log *logrus.Entry, out pullrequest.Outcome, jc jobCheck) {

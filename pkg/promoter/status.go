@@ -45,6 +45,7 @@ type Status struct {
 
 	reported pullrequest.CommitStatus // last commit status set, to set each once
 	dryRun   bool                     // a dry run ended this round (its stage stays resolving)
+	only     []string                 // images a /promote limited this round to; nil: all
 }
 
 // settled reports whether this round of work has ended.
@@ -61,13 +62,39 @@ type Image struct {
 
 // Tracker keeps the status of every promotion this process has seen.
 type Tracker struct {
-	mu  sync.Mutex
-	all map[Key]*Status
-	now func() time.Time
+	mu       sync.Mutex
+	all      map[Key]*Status
+	watchers map[Key][]func(Status) // told once when the round settles
+	now      func() time.Time
 }
 
 // NewTracker returns an empty tracker.
-func NewTracker() *Tracker { return &Tracker{all: map[Key]*Status{}, now: time.Now} }
+func NewTracker() *Tracker {
+	return &Tracker{all: map[Key]*Status{}, watchers: map[Key][]func(Status){}, now: time.Now}
+}
+
+// watch calls f with key's status when its current round settles.
+func (t *Tracker) watch(k Key, f func(Status)) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.watchers[k] = append(t.watchers[k], f)
+}
+
+// settle tells the watchers of key, if its round has settled.
+func (t *Tracker) settle(k Key) {
+	t.mu.Lock()
+	s, ok := t.all[k]
+	if !ok || !s.settled() || len(t.watchers[k]) == 0 {
+		t.mu.Unlock()
+		return
+	}
+	st, fs := *s, t.watchers[k]
+	delete(t.watchers, k)
+	t.mu.Unlock()
+	for _, f := range fs {
+		f(st)
+	}
+}
 
 // begin records interest in key. It starts a new round (and the clock of
 // its time limit) unless a round is already under way.

@@ -200,3 +200,90 @@ func CommitStatus(github, repo, ref, context string) (Status, bool) {
 	}
 	return Status{}, false
 }
+
+// Issue is an issue or PR as the stand-in shows it.
+type Issue struct {
+	Number int `json:"number"`
+}
+
+// Comment is an issue comment as the stand-in shows it.
+type Comment struct {
+	ID   int    `json:"id"`
+	Body string `json:"body"`
+	User struct {
+		Login string `json:"login"`
+	} `json:"user"`
+}
+
+// CreateIssue opens an issue as the user the token belongs to.
+func CreateIssue(github, repo, token, title string) (Issue, error) {
+	var is Issue
+	err := postJSON(fmt.Sprintf("%s/repos/%s/issues", github, repo), token, map[string]string{"title": title}, &is)
+	return is, err
+}
+
+// CreateComment comments on an issue as the user the token belongs to.
+func CreateComment(github, repo, token string, number int, body string) (Comment, error) {
+	var c Comment
+	err := postJSON(fmt.Sprintf("%s/repos/%s/issues/%d/comments", github, repo, number), token, map[string]string{"body": body}, &c)
+	return c, err
+}
+
+// Comments lists an issue's comments.
+func Comments(github, repo string, number int) ([]Comment, error) {
+	var cs []Comment
+	err := getJSON(fmt.Sprintf("%s/repos/%s/issues/%d/comments?per_page=100", github, repo, number), "", &cs)
+	return cs, err
+}
+
+// Reactions lists the reactions (their content) on a comment.
+func Reactions(github, repo string, commentID int) ([]string, error) {
+	var rs []struct {
+		Content string `json:"content"`
+	}
+	err := getJSON(fmt.Sprintf("%s/repos/%s/issues/comments/%d/reactions", github, repo, commentID), "", &rs)
+	var out []string
+	for _, r := range rs {
+		out = append(out, r.Content)
+	}
+	return out, err
+}
+
+// CommentEvent is the issue_comment webhook GitHub sends for c.
+func CommentEvent(repo string, number int, c Comment, action string) []byte {
+	org, name, _ := strings.Cut(repo, "/")
+	ev := map[string]any{
+		"action": action,
+		"issue": map[string]any{"number": number, "title": "release", "state": "open",
+			"user": map[string]any{"login": c.User.Login}},
+		"comment": map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.User.Login, "type": "User"},
+			"html_url": fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, number, c.ID)},
+		"repository": map[string]any{"name": name, "full_name": repo, "owner": map[string]any{"login": org, "type": "Organization"}},
+		"sender":     map[string]any{"login": c.User.Login, "type": "User"},
+	}
+	b, _ := json.Marshal(ev)
+	return b
+}
+
+func postJSON(url, token string, in, out any) error {
+	b, err := json.Marshal(in)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "token "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, raw)
+	}
+	return json.Unmarshal(raw, out)
+}

@@ -1,0 +1,215 @@
+package promoter
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/sirupsen/logrus"
+
+	"sigs.k8s.io/promoter/pkg/promoter/comments"
+	"sigs.k8s.io/promoter/pkg/promoter/config"
+	"sigs.k8s.io/promoter/pkg/promoter/manifest"
+)
+
+// Conversation answers maintainers in the source repository
+// (pkg/promoter/comments).
+type Conversation interface {
+	React(org, repo string, commentID int) error
+	Reply(org, repo string, number int, body string) error
+	Trusted(org, repo, user string, allowed comments.Allowed) (bool, error)
+	TagExists(org, repo, tag string) (bool, error)
+}
+
+// Command is one parsed /promote command.
+type Command struct {
+	DryRun bool
+	Tag    string   // "" for the bare form
+	Images []string // nil: every image the tag releases
+	Err    error    // malformed: the message is the reply
+}
+
+// CommentRequest is a new comment holding /promote commands.
+type CommentRequest struct {
+	Org, Repo string
+	Number    int // the issue or PR
+	CommentID int
+	User      string
+	Commands  []Command
+}
+
+// Comment handles a comment's commands in the background: an "eyes"
+// reaction at once, then one reply per command. It never blocks.
+func (c *Controller) Comment(req CommentRequest) {
+	go func() {
+		c.comments <- struct{}{} // bound the comments in work at once
+		defer func() { <-c.comments }()
+		ctx, cancel := context.WithTimeout(context.Background(), c.attemptTimeout)
+		defer cancel()
+		c.handleComment(ctx, req)
+	}()
+}
+
+func (c *Controller) handleComment(ctx context.Context, req CommentRequest) {
+	log := c.log.WithFields(logrus.Fields{"repo": req.Org + "/" + req.Repo, "number": req.Number, "user": req.User})
+	if c.talk == nil {
+		return
+	}
+	if err := c.talk.React(req.Org, req.Repo, req.CommentID); err != nil {
+		log.WithError(err).Warn("Cannot react to the comment.")
+	}
+	for _, cmd := range req.Commands {
+		reply := func(format string, args ...any) {
+			body := fmt.Sprintf("@%s: ", req.User) + fmt.Sprintf(format, args...)
+			if err := c.talk.Reply(req.Org, req.Repo, req.Number, body); err != nil {
+				log.WithError(err).Warn("Cannot reply to /promote.")
+			}
+		}
+		c.command(ctx, req, cmd, reply, log)
+	}
+}
+
+// command checks one command and runs it; reply is called exactly once,
+// now or when the promotion settles.
+func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Command, reply func(string, ...any), log *logrus.Entry) {
+	if cmd.Err != nil {
+		reply("%v", cmd.Err)
+		return
+	}
+	projects := c.config().ProjectsFor(req.Org + "/" + req.Repo)
+	allowed := allowances(projects)
+	ok, err := c.talk.Trusted(req.Org, req.Repo, req.User, allowed)
+	switch {
+	case err != nil:
+		log.WithError(err).Warn("Cannot check who may /promote.")
+		reply("I could not check your permissions on GitHub (%v); please try again later.", err)
+		return
+	case !ok:
+		reply("only %s can use `/promote`.", comments.WhoMay(req.Org, req.Repo, allowed))
+		return
+	case cmd.Tag == "":
+		reply("`/promote` without a tag (promoting a merged PR's builds) is not supported yet. Use `/promote <git-tag> [image...]`.")
+		return
+	}
+	p, err := c.commandProject(req, projects, cmd)
+	if err != nil {
+		reply("%v", err)
+		return
+	}
+	k := Key{Project: p.Name, Tag: cmd.Tag}
+	if cmd.DryRun {
+		reply("%s", c.preview(ctx, k, cmd.Images, log))
+		return
+	}
+	log.WithFields(logrus.Fields{"project": k.Project, "tag": k.Tag}).Info("/promote: promotion queued.")
+	c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
+	c.EnqueueOnly(k, cmd.Images)
+}
+
+// commandProject finds the project the command's tag releases, checking
+// the tag and the images a maintainer named.
+func (c *Controller) commandProject(req CommentRequest, projects []*config.Project, cmd Command) (*config.Project, error) {
+	exists, err := c.talk.TagExists(req.Org, req.Repo, cmd.Tag)
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("I could not look up tag `%s` on GitHub (%v); please try again later", cmd.Tag, err)
+	case !exists:
+		return nil, fmt.Errorf("there is no tag `%s` in %s/%s; push the tag first", cmd.Tag, req.Org, req.Repo)
+	}
+	var patterns []string
+	for _, p := range projects {
+		if !p.Matches(cmd.Tag) {
+			patterns = append(patterns, fmt.Sprintf("%s: `%s`", p.Name, p.GitTags))
+			continue
+		}
+		rel, err := p.Release(cmd.Tag)
+		if err != nil {
+			return nil, err
+		}
+		for _, img := range cmd.Images {
+			if !slices.ContainsFunc(rel.Images, func(r config.ImageRelease) bool { return r.Name == img }) {
+				return nil, fmt.Errorf("tag `%s` does not release an image `%s` of project %s (it releases %s)", cmd.Tag, img, p.Name, names(rel.Images))
+			}
+		}
+		return p, nil
+	}
+	return nil, fmt.Errorf("tag `%s` is not a release tag of any project of this repository (%s)", cmd.Tag, strings.Join(patterns, "; "))
+}
+
+// EnqueueOnly asks for key's promotion limited to images (all when nil).
+func (c *Controller) EnqueueOnly(k Key, images []string) {
+	c.tracker.begin(k)
+	c.tracker.update(k, func(s *Status) { s.only = images })
+	c.queue.Add(k)
+}
+
+// preview plans the promotion on a scratch tracker (so nothing a real round
+// sees changes) and says what the PR would be.
+func (c *Controller) preview(ctx context.Context, k Key, images []string, log *logrus.Entry) string {
+	tr := NewTracker()
+	tr.begin(k)
+	tr.update(k, func(s *Status) { s.only = images })
+	pl, err := c.plan(ctx, k, tr, log)
+	switch {
+	case err != nil:
+		return fmt.Sprintf("dry run for `%s`: no PR would be opened now: %v", k.Tag, err)
+	case pl == nil:
+		return fmt.Sprintf("dry run for `%s`: already promoted; images.yaml has every digest and tag.", k.Tag)
+	}
+	diff := manifest.Diff(pl.prop.Path, pl.old, pl.prop.Content)
+	return fmt.Sprintf("dry run: this is the PR I would open on %s/%s, from branch `%s`.\n\n"+
+		"```diff\n%s```\n\n<details><summary>%s</summary>\n\n%s\n</details>\n",
+		pl.prop.Base.Org, pl.prop.Base.Name, pl.prop.Branch, diff, pl.prop.Title, quoteMentions(pl.prop.Body))
+}
+
+// outcome is the reply once a /promote's promotion settles.
+func outcome(st Status) string {
+	switch st.Stage {
+	case StagePROpen:
+		return fmt.Sprintf("the promotion PR for `%s` is open: %s%s", st.Tag, st.PR, digests(st))
+	case StageAlreadyPromoted:
+		return fmt.Sprintf("`%s` is already promoted: images.yaml has every digest and tag.%s", st.Tag, digests(st))
+	case StageFailed:
+		return fmt.Sprintf("`%s` was not promoted: %s", st.Tag, st.Error)
+	}
+	return fmt.Sprintf("`%s` dry run: %s", st.Tag, st.Note)
+}
+
+func digests(st Status) string {
+	var b strings.Builder
+	for _, img := range st.Images {
+		fmt.Fprintf(&b, "\n- %s `%s` as `%s` (staging tag `%s`)", img.Name, img.Digest, img.Tag, img.StagingTag)
+	}
+	return b.String()
+}
+
+func allowances(ps []*config.Project) comments.Allowed {
+	var a comments.Allowed
+	for _, p := range ps {
+		a.Users = append(a.Users, p.AllowedUsers...)
+		a.Teams = append(a.Teams, p.AllowedTeams...)
+	}
+	return a
+}
+
+func names(imgs []config.ImageRelease) string {
+	out := make([]string, len(imgs))
+	for i, img := range imgs {
+		out[i] = "`" + img.Name + "`"
+	}
+	return strings.Join(out, ", ")
+}
+
+var (
+	ccLine       = regexp.MustCompile("(?m)^(/cc .*)$")
+	metadataLine = regexp.MustCompile("(?m)^<!-- promoter-metadata .*-->\n?")
+)
+
+// quoteMentions keeps a preview from pinging the reviewers (the /cc line is
+// shown as code, where mentions do not notify) and leaves out the hidden
+// metadata, which belongs to the PR only.
+func quoteMentions(body string) string {
+	return ccLine.ReplaceAllString(metadataLine.ReplaceAllString(body, ""), "`$1`")
+}

@@ -1,0 +1,195 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"sigs.k8s.io/promoter/test/fakegithub/server"
+	"sigs.k8s.io/promoter/test/harness"
+)
+
+// commandsEnv has a source-repo issue where maintainers and others comment.
+type commandsEnv struct {
+	*env
+	issue int
+}
+
+func newCommandsEnv(t *testing.T) *commandsEnv {
+	t.Helper()
+	e := newEnv(t)
+	err := server.WriteAccess(e.s.Root, server.Access{
+		Tokens:        map[string]string{"alice-token": "alice", "bob-token": "bob", "carol-token": "carol", "mallory-token": "mallory"},
+		Orgs:          map[string][]string{"kubernetes-sigs": {"alice"}},
+		Collaborators: map[string]map[string]string{source: {"bob": "write", "carol": "read"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	is, err := harness.CreateIssue(e.s.GitHub, source, "alice-token", "Release v0.3.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &commandsEnv{env: e, issue: is.Number}
+}
+
+// say comments as the token's user and delivers the webhook GitHub would.
+func (e *commandsEnv) say(token, body string) harness.Comment {
+	e.t.Helper()
+	c, err := harness.CreateComment(e.s.GitHub, source, token, e.issue, body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if code, err := harness.Send(e.s.Promoter, "issue_comment", harness.CommentEvent(source, e.issue, c, "created"), secret); err != nil || code != 200 {
+		e.t.Fatalf("webhook: %d %v", code, err)
+	}
+	return c
+}
+
+// replies are promoter's comments on the issue.
+func (e *commandsEnv) replies() []string {
+	cs, err := harness.Comments(e.s.GitHub, source, e.issue)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for _, c := range cs {
+		if c.User.Login == bot {
+			out = append(out, c.Body)
+		}
+	}
+	return out
+}
+
+// awaitReply waits for reply number n (1-based) and returns it.
+func (e *commandsEnv) awaitReply(n int) string {
+	e.t.Helper()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	if err := harness.WaitFor(ctx, e.s.P, fmt.Sprintf("reply %d", n), func() bool { return len(e.replies()) >= n }); err != nil {
+		e.t.Fatal(err)
+	}
+	return e.replies()[n-1]
+}
+
+func (e *commandsEnv) awaitReaction(c harness.Comment) {
+	e.t.Helper()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	if err := harness.WaitFor(ctx, e.s.P, "the eyes reaction", func() bool {
+		rs, _ := harness.Reactions(e.s.GitHub, source, c.ID)
+		return len(rs) == 1 && rs[0] == "eyes"
+	}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s lacks %q:\n%s", what, w, got)
+		}
+	}
+}
+
+func TestPromoteByAMember(t *testing.T) {
+	e := newCommandsEnv(t)
+	digest := e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+	c := e.say("alice-token", "Released!\n/promote v0.3.0")
+	e.awaitReaction(c)
+	mustContain(t, "the reply", e.awaitReply(1), "@alice: the promotion PR for `v0.3.0` is open: https://github.com/kubernetes/k8s.io/pull/1", digest)
+	if n := len(e.prFor("v0.3.0")); n != 1 {
+		t.Fatalf("want one PR, got %d", n)
+	}
+	// Asking again refreshes the same PR and says so.
+	e.say("alice-token", "/promote v0.3.0")
+	mustContain(t, "the second reply", e.awaitReply(2), "pull/1")
+	if n := len(e.openPRs()); n != 1 {
+		t.Errorf("want one PR, got %d", n)
+	}
+}
+
+func TestPromoteRefusedForUntrustedUsers(t *testing.T) {
+	e := newCommandsEnv(t)
+	e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+	for i, token := range []string{"mallory-token", "carol-token"} {
+		c := e.say(token, "/promote v0.3.0")
+		e.awaitReaction(c)
+		user := strings.TrimSuffix(token, "-token")
+		mustContain(t, "the refusal", e.awaitReply(i+1), "@"+user+": only members of the kubernetes-sigs organization and collaborators with write access to kubernetes-sigs/apisnoop can use `/promote`.")
+	}
+	if n := len(e.openPRs()); n != 0 {
+		t.Errorf("an untrusted /promote opened %d PRs", n)
+	}
+	if harness.HTTPOK(e.s.GitHub + "/repos/" + bot + "/k8s.io/git/refs/heads/apisnoop-v0.3.0-image-promotion") {
+		t.Error("an untrusted /promote made a branch")
+	}
+	if s, ok := harness.CommitStatus(e.s.GitHub, source, "v0.3.0", "promotion"); ok {
+		t.Errorf("an untrusted /promote set a status: %+v", s)
+	}
+}
+
+func TestPromoteDryRunByACollaborator(t *testing.T) {
+	e := newCommandsEnv(t)
+	digest := e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+	e.say("bob-token", "/promote dry-run v0.3.0")
+	reply := e.awaitReply(1)
+	t.Logf("dry-run reply:\n%s", reply)
+	mustContain(t, "the dry-run reply", reply, "@bob: dry run", "```diff", `+    "`+digest+`": ["v0.3.0"]`, "Image promotion for apisnoop v0.3.0", "`/cc @hh @bobymcbobs`")
+	if strings.Contains(reply, "promoter-metadata") {
+		t.Error("the dry-run reply carries the PR's hidden metadata")
+	}
+	if n := len(e.openPRs()); n != 0 {
+		t.Errorf("a dry run opened %d PRs", n)
+	}
+	if harness.HTTPOK(e.s.GitHub + "/repos/" + bot + "/k8s.io/git/refs/heads/apisnoop-v0.3.0-image-promotion") {
+		t.Error("a dry run made a branch")
+	}
+}
+
+func TestPromoteRefusals(t *testing.T) {
+	e := newCommandsEnv(t)
+	e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+	e.tag("release-1.0", false)
+	if _, err := e.reg.PushImage("k8s-staging-apisnoop/auditlogger", "v20261124-auditlogger-0.3.0", "linux/amd64"); err != nil {
+		t.Fatal(err)
+	}
+	e.tag("auditlogger-0.3.0", false)
+	cases := []struct{ say, want string }{
+		{"/promote v9.9.9", "there is no tag `v9.9.9` in kubernetes-sigs/apisnoop"},
+		{"/promote release-1.0", "tag `release-1.0` is not a release tag of any project of this repository"},
+		{"/promote v0.3.0 auditlogger", "tag `v0.3.0` does not release an image `auditlogger`"},
+		{"/promote auditlogger-0.3.0", "was not promoted: project apisnoop requires multi-arch images"},
+		{"/promote v1;rm", "v1;rm"},
+		{"/promote --force v0.3.0", "--force"},
+		{"/promote", "not supported yet"},
+	}
+	for i, tc := range cases {
+		e.say("alice-token", tc.say)
+		reply := e.awaitReply(i + 1)
+		t.Logf("%s -> %s", tc.say, reply)
+		mustContain(t, "the reply to "+tc.say, reply, "@alice: ", tc.want)
+	}
+	// Quoted or fenced commands are not commands: no reaction, no reply.
+	quiet := []harness.Comment{
+		e.say("alice-token", "> /promote v0.3.0\nas someone said"),
+		e.say("alice-token", "```\n/promote v0.3.0\n```"),
+	}
+	// A command that does run, after them, shows they were passed over.
+	e.say("alice-token", "/promote v9.9.8")
+	mustContain(t, "the last reply", e.awaitReply(len(cases)+1), "v9.9.8")
+	for _, c := range quiet {
+		if rs, _ := harness.Reactions(e.s.GitHub, source, c.ID); len(rs) != 0 {
+			t.Errorf("a quoted or fenced command got reactions %v", rs)
+		}
+	}
+	if n := len(e.openPRs()); n != 0 {
+		t.Errorf("refused commands opened %d PRs", n)
+	}
+}
