@@ -29,10 +29,9 @@ const (
 	maxTagLen      = 128  // the longest tag the promoter's manifests accept
 	maxQuotedTag   = 80   // keeps a reply about a junk tag readable
 
-	commandWord = "/promote"
-	// The bare form (a merged PR's builds) is parsed but not run yet, so
-	// the usage does not offer it.
-	promoteUsage = "usage: /promote <git-tag> [image...] or /promote dry-run <git-tag> [image...]"
+	commandWord  = "/promote"
+	promoteUsage = "usage: /promote <git-tag> [image...], /promote dry-run <git-tag> [image...], " +
+		"or /promote alone on a merged pull request"
 )
 
 var (

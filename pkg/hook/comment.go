@@ -38,7 +38,7 @@ func (s *Server) comment(body []byte, log *logrus.Entry) (int, string) {
 		return http.StatusOK, "ignored: no command"
 	}
 	req := promoter.CommentRequest{
-		Org: ev.Repo.Owner.Login, Repo: ev.Repo.Name, Number: ev.Issue.Number,
+		Org: ev.Repo.Owner.Login, Repo: ev.Repo.Name, Number: ev.Issue.Number, IsPR: ev.Issue.IsPullRequest(),
 		CommentID: ev.Comment.ID, User: ev.Comment.User.Login,
 	}
 	for _, c := range cmds {

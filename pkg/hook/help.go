@@ -68,6 +68,13 @@ func commandsHelp() []pluginhelp.Command {
 			WhoCanUse: who,
 		},
 		{
+			Usage: "/promote",
+			Description: "On a merged pull request: promotes the staging builds of its merge commit " +
+				"(staging tags ending in its short SHA), each under its staging tag. On an open or unmerged PR it says why not.",
+			Examples:  []string{"/promote"},
+			WhoCanUse: who,
+		},
+		{
 			Usage:       "/promote dry-run <git-tag> [image...]",
 			Description: "Replies with the images.yaml diff and the PR it would open; writes nothing.",
 			Examples:    []string{"/promote dry-run v1.2.3"},

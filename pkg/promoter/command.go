@@ -21,6 +21,7 @@ type Conversation interface {
 	Reply(org, repo string, number int, body string) error
 	Trusted(org, repo, user string, allowed comments.Allowed) (bool, error)
 	TagExists(org, repo, tag string) (bool, error)
+	Pull(org, repo string, number int) (comments.PullState, error)
 }
 
 // Command is one parsed /promote command.
@@ -34,7 +35,8 @@ type Command struct {
 // CommentRequest is a new comment holding /promote commands.
 type CommentRequest struct {
 	Org, Repo string
-	Number    int // the issue or PR
+	Number    int  // the issue or PR
+	IsPR      bool // Number is a pull request
 	CommentID int
 	User      string
 	Commands  []Command
@@ -90,7 +92,7 @@ func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Comman
 		reply("only %s can use `/promote`.", comments.WhoMay(req.Org, req.Repo, allowed))
 		return
 	case cmd.Tag == "":
-		reply("`/promote` without a tag (promoting a merged PR's builds) is not supported yet. Use `/promote <git-tag> [image...]`.")
+		c.promoteMerged(req, projects, cmd, reply, log)
 		return
 	}
 	p, err := c.commandProject(req, projects, cmd)
@@ -106,6 +108,40 @@ func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Comman
 	log.WithFields(logrus.Fields{"project": k.Project, "tag": k.Tag}).Info("/promote: promotion queued.")
 	c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
 	c.EnqueueOnly(k, cmd.Images)
+}
+
+// promoteMerged promotes the builds of a merged PR's merge commit, each
+// image under its staging tag, for every project of the repository.
+func (c *Controller) promoteMerged(req CommentRequest, projects []*config.Project, cmd Command, reply func(string, ...any), log *logrus.Entry) {
+	if !req.IsPR {
+		reply("`/promote` alone promotes the builds of a merged pull request; in an issue, use `/promote <git-tag> [image...]`.")
+		return
+	}
+	pr, err := c.talk.Pull(req.Org, req.Repo, req.Number)
+	switch {
+	case err != nil:
+		reply("I could not read this pull request on GitHub (%v); please try again later.", err)
+		return
+	case pr.Open:
+		reply("this pull request is not merged yet; `/promote` alone promotes a merged PR's builds, once its postsubmit image job has run.")
+		return
+	case !pr.Merged || pr.MergeSHA == "":
+		reply("this pull request was closed without merging, so nothing was built from it to promote.")
+		return
+	}
+	for _, p := range projects {
+		rel, err := p.ReleaseCommit(pr.MergeSHA)
+		if err != nil {
+			reply("%v", err)
+			return
+		}
+		k := Key{Project: p.Name, Tag: rel.GitTag}
+		log.WithFields(logrus.Fields{"project": k.Project, "commit": pr.MergeSHA}).Info("/promote: merged PR's builds queued.")
+		c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
+		c.tracker.begin(k)
+		c.tracker.update(k, func(s *Status) { s.only, s.commit = cmd.Images, pr.MergeSHA })
+		c.queue.Add(k)
+	}
 }
 
 // commandProject finds the project the command's tag releases, checking

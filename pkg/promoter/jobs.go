@@ -36,7 +36,7 @@ func (c *Controller) checkJobs(k Key, tr *Tracker, p *config.Project, rel config
 		if img.Job == "" {
 			continue
 		}
-		runs := c.jobs.Runs(img.Job, org, repo, rel.GitTag)
+		runs := c.runsOf(img.Job, org, repo, rel)
 		if len(runs) == 0 {
 			if time.Since(st.Started) < window {
 				waiting = append(waiting, fmt.Sprintf("no run of %s for %s seen yet", img.Job, rel.GitTag))
@@ -67,6 +67,21 @@ func (c *Controller) checkJobs(k Key, tr *Tracker, p *config.Project, rel config
 		jc.note = fmt.Sprintf("no run of %s for this tag was seen within %s; the staging registry alone is the evidence", strings.Join(missing, ", "), window)
 	}
 	return jc, nil
+}
+
+// runsOf are the runs of job for the release: at the tag, or for a merged
+// PR's builds, the postsubmit runs at its merge commit.
+func (c *Controller) runsOf(job, org, repo string, rel config.Release) []jobs.Run {
+	if rel.Commit == "" {
+		return c.jobs.Runs(job, org, repo, rel.GitTag)
+	}
+	var out []jobs.Run
+	for _, r := range c.jobs.List() {
+		if r.Job == job && r.Org == org && r.Repo == repo && r.BaseSHA == rel.Commit {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // jobFailed stops a promotion: the newest run of an image job failed.

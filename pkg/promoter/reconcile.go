@@ -22,6 +22,15 @@ type resolved struct {
 	build   registry.Build
 }
 
+// promoted is the tag written into images.yaml: the configured one, or for
+// a merged PR's builds the staging tag itself.
+func (r resolved) promoted() string {
+	if r.release.PromotedTag == "" {
+		return r.build.Tag
+	}
+	return r.release.PromotedTag
+}
+
 // reconcile brings one promotion to its goal: read the release from config,
 // wait for its image jobs, resolve the staging builds, check them, edit
 // images.yaml, and publish the PR. Every step is safe to repeat.
@@ -62,7 +71,7 @@ func (c *Controller) plan(ctx context.Context, k Key, tr *Tracker, log *logrus.E
 		return nil, permanent(fmt.Errorf("project %s is no longer in the config", k.Project))
 	}
 	st, _ := tr.Get(k)
-	rel, err := release(p, k.Tag, st.only)
+	rel, err := release(p, k.Tag, st.commit, st.only)
 	if err != nil {
 		return nil, err
 	}
@@ -99,8 +108,11 @@ func (c *Controller) plan(ctx context.Context, k Key, tr *Tracker, log *logrus.E
 
 // release is what the tag releases, limited to the named images when a
 // /promote names some.
-func release(p *config.Project, tag string, only []string) (config.Release, error) {
+func release(p *config.Project, tag, commit string, only []string) (config.Release, error) {
 	rel, err := p.Release(tag)
+	if commit != "" {
+		rel, err = p.ReleaseCommit(commit)
+	}
 	if err != nil {
 		return rel, permanent(err)
 	}
@@ -219,7 +231,7 @@ func (c *Controller) edit(ctx context.Context, repo pullrequest.Repo, base strin
 	}
 	ps := make([]manifest.Promotion, len(builds))
 	for i, b := range builds {
-		ps[i] = manifest.Promotion{Image: b.release.Name, Digest: b.build.Digest, Tags: []string{b.release.PromotedTag}}
+		ps[i] = manifest.Promotion{Image: b.release.Name, Digest: b.build.Digest, Tags: []string{b.promoted()}}
 	}
 	res, err := m.Add(ps...)
 	if err != nil {
@@ -230,21 +242,21 @@ func (c *Controller) edit(ctx context.Context, repo pullrequest.Repo, base strin
 
 func proposal(cfg *config.Config, repo pullrequest.Repo, base string, p *config.Project, rel config.Release, builds []resolved, res *manifest.Result, jc jobCheck) pullrequest.Proposal {
 	ev := pullrequest.Evidence{
-		Project: p.Name, GitTag: rel.GitTag, SourceRepo: p.Repo, ManifestPath: p.ManifestPath,
+		Project: p.Name, GitTag: rel.GitTag, Commit: rel.Commit, SourceRepo: p.Repo, ManifestPath: p.ManifestPath,
 		Reviewers: p.Reviewers, Changes: res.Summary(), Note: jc.note,
 	}
 	var lines []string
 	for _, b := range builds {
 		ie := pullrequest.ImageEvidence{
 			Name: b.release.Name, Repository: b.build.Repository, Digest: b.build.Digest,
-			StagingTag: b.build.Tag, PromotedTag: b.release.PromotedTag, Platforms: b.build.Platforms,
+			StagingTag: b.build.Tag, PromotedTag: b.promoted(), Platforms: b.build.Platforms,
 			Index: b.build.Index, Job: b.release.Job, JobURL: jc.byImage[b.release.Name],
 		}
 		for _, po := range b.build.PassedOver {
 			ie.PassedOver = append(ie.PassedOver, pullrequest.Build{Tag: po.Tag, Digest: po.Digest})
 		}
 		ev.Images = append(ev.Images, ie)
-		lines = append(lines, fmt.Sprintf("- %s %s: %s (staging tag %s)", b.release.Name, b.release.PromotedTag, b.build.Digest, b.build.Tag))
+		lines = append(lines, fmt.Sprintf("- %s %s: %s (staging tag %s)", b.release.Name, b.promoted(), b.build.Digest, b.build.Tag))
 	}
 	title := pullrequest.Title(p.Name, rel.GitTag)
 	return pullrequest.Proposal{
@@ -257,7 +269,7 @@ func proposal(cfg *config.Config, repo pullrequest.Repo, base string, p *config.
 func record(tr *Tracker, k Key, builds []resolved) {
 	imgs := make([]Image, len(builds))
 	for i, b := range builds {
-		imgs[i] = Image{Name: b.release.Name, Digest: b.build.Digest, StagingTag: b.build.Tag, Tag: b.release.PromotedTag, Platforms: b.build.Platforms}
+		imgs[i] = Image{Name: b.release.Name, Digest: b.build.Digest, StagingTag: b.build.Tag, Tag: b.promoted(), Platforms: b.build.Platforms}
 	}
 	tr.update(k, func(s *Status) { s.Images = imgs })
 }

@@ -17,8 +17,8 @@ func (c *Controller) report(ctx context.Context, k Key, log *logrus.Entry) {
 		return
 	}
 	st, ok := c.tracker.Get(k)
-	if !ok {
-		return
+	if !ok || st.commit != "" {
+		return // a merged PR's builds: the reply on the PR is the report
 	}
 	want, ok := desiredStatus(st)
 	if !ok || want == st.reported {

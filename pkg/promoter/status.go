@@ -46,6 +46,7 @@ type Status struct {
 	reported pullrequest.CommitStatus // last commit status set, to set each once
 	dryRun   bool                     // a dry run ended this round (its stage stays resolving)
 	only     []string                 // images a /promote limited this round to; nil: all
+	commit   string                   // a merged PR's merge commit: promote its builds, not a tag's
 }
 
 // settled reports whether this round of work has ended.

@@ -13,6 +13,7 @@ import (
 type commandsEnv struct {
 	*env
 	issue int
+	isPR  bool
 }
 
 func newCommandsEnv(t *testing.T) *commandsEnv {
@@ -41,7 +42,7 @@ func (e *commandsEnv) say(token, body string) harness.Comment {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	if code, err := harness.Send(e.s.Promoter, "issue_comment", harness.CommentEvent(source, e.issue, c, "created"), secret); err != nil || code != 200 {
+	if code, err := harness.Send(e.s.Promoter, "issue_comment", harness.CommentEvent(source, e.issue, e.isPR, c, "created"), secret); err != nil || code != 200 {
 		e.t.Fatalf("webhook: %d %v", code, err)
 	}
 	return c
@@ -168,7 +169,7 @@ func TestPromoteRefusals(t *testing.T) {
 		{"/promote auditlogger-0.3.0", "was not promoted: project apisnoop requires multi-arch images"},
 		{"/promote v1;rm", "v1;rm"},
 		{"/promote --force v0.3.0", "--force"},
-		{"/promote", "not supported yet"},
+		{"/promote", "`/promote` alone promotes the builds of a merged pull request; in an issue, use `/promote <git-tag> [image...]`."},
 	}
 	for i, tc := range cases {
 		e.say("alice-token", tc.say)
@@ -191,5 +192,45 @@ func TestPromoteRefusals(t *testing.T) {
 	}
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("refused commands opened %d PRs", n)
+	}
+}
+
+func TestPromoteMergedPR(t *testing.T) {
+	e := newCommandsEnv(t)
+	if _, err := server.Commit(e.s.Root, "kubernetes-sigs", "apisnoop", "fix", map[string][]byte{"fix.txt": []byte("fix\n")}, "A fix"); err != nil {
+		t.Fatal(err)
+	}
+	pr, err := harness.CreatePR(e.s.GitHub, source, "alice-token", "fix", "main", "A fix")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.issue, e.isPR = pr.Number, true
+	e.say("alice-token", "/promote")
+	mustContain(t, "the reply on an open PR", e.awaitReply(1), "@alice: this pull request is not merged yet")
+
+	if err := harness.MergePR(e.s.GitHub, source, pr.Number); err != nil {
+		t.Fatal(err)
+	}
+	sha, err := harness.MergeCommit(e.s.GitHub, source, pr.Number)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stagingTag := "v20261124-" + sha[:7]
+	digest := e.pushIndex("snoopdb", stagingTag)
+	if _, err := e.reg.PushIndex("k8s-staging-apisnoop/auditlogger", stagingTag, "linux/amd64", "linux/arm64"); err != nil {
+		t.Fatal(err)
+	}
+	e.say("alice-token", "/promote snoopdb")
+	// "/promote snoopdb" names a tag, not the bare form: it is refused.
+	mustContain(t, "the reply", e.awaitReply(2), "there is no tag `snoopdb`")
+	e.say("alice-token", "/promote")
+	reply := e.awaitReply(3)
+	mustContain(t, "the reply on a merged PR", reply, "@alice: the promotion PR for `"+sha[:7]+"` is open", digest, "as `"+stagingTag+"`")
+	prs := e.prFor(sha[:7])
+	if len(prs) != 1 || prs[0].Title != "Image promotion for apisnoop "+sha[:7] {
+		t.Fatalf("want one PR titled for the commit, got %+v", prs)
+	}
+	if got, want := e.branchDiff(prs[0].Head.Ref), `+    "`+digest+`": ["`+stagingTag+`"]`; !strings.Contains(got, want) {
+		t.Errorf("branch diff:\n%s\nwant the line:\n%s", got, want)
 	}
 }

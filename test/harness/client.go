@@ -249,13 +249,18 @@ func Reactions(github, repo string, commentID int) ([]string, error) {
 	return out, err
 }
 
-// CommentEvent is the issue_comment webhook GitHub sends for c.
-func CommentEvent(repo string, number int, c Comment, action string) []byte {
+// CommentEvent is the issue_comment webhook GitHub sends for c; on a pull
+// request the issue carries a pull_request key.
+func CommentEvent(repo string, number int, isPR bool, c Comment, action string) []byte {
 	org, name, _ := strings.Cut(repo, "/")
+	issue := map[string]any{"number": number, "title": "release", "state": "open",
+		"user": map[string]any{"login": c.User.Login}}
+	if isPR {
+		issue["pull_request"] = map[string]any{"url": fmt.Sprintf("https://api.github.com/repos/%s/pulls/%d", repo, number)}
+	}
 	ev := map[string]any{
 		"action": action,
-		"issue": map[string]any{"number": number, "title": "release", "state": "open",
-			"user": map[string]any{"login": c.User.Login}},
+		"issue":  issue,
 		"comment": map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.User.Login, "type": "User"},
 			"html_url": fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, number, c.ID)},
 		"repository": map[string]any{"name": name, "full_name": repo, "owner": map[string]any{"login": org, "type": "Organization"}},
@@ -286,4 +291,26 @@ func postJSON(url, token string, in, out any) error {
 		return fmt.Errorf("POST %s: %s: %s", url, resp.Status, raw)
 	}
 	return json.Unmarshal(raw, out)
+}
+
+// CreatePR opens a pull request from head into base as the token's user.
+func CreatePR(github, repo, token, head, base, title string) (PR, error) {
+	var pr PR
+	err := postJSON(fmt.Sprintf("%s/repos/%s/pulls", github, repo), token, map[string]string{"head": head, "base": base, "title": title}, &pr)
+	return pr, err
+}
+
+// MergeCommit is the merge commit of a merged pull request.
+func MergeCommit(github, repo string, number int) (string, error) {
+	var pr struct {
+		MergeSHA string `json:"merge_commit_sha"`
+		Merged   bool   `json:"merged"`
+	}
+	if err := getJSON(fmt.Sprintf("%s/repos/%s/pulls/%d", github, repo, number), "", &pr); err != nil {
+		return "", err
+	}
+	if !pr.Merged {
+		return "", fmt.Errorf("#%d is not merged", number)
+	}
+	return pr.MergeSHA, nil
 }

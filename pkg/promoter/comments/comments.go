@@ -20,6 +20,7 @@ type Client interface {
 	HasPermission(org, repo, user string, roles ...string) (bool, error)
 	TeamBySlugHasMember(org, teamSlug, memberLogin string) (bool, error)
 	GetRef(org, repo, ref string) (string, error)
+	GetPullRequest(org, repo string, number int) (*github.PullRequest, error)
 }
 
 // Talker answers comments through Prow's client.
@@ -78,10 +79,31 @@ func (t *Talker) TagExists(org, repo, tag string) (bool, error) {
 		return false, nil
 	}
 	var many github.GetRefTooManyResultsError
-	if ok := asTooMany(err, &many); ok {
+	if errors.As(err, &many) {
 		return false, nil // only tags with this prefix exist
 	}
 	return false, err
+}
+
+// PullState is what a PR's merge state says about promoting its builds.
+type PullState struct {
+	Merged   bool
+	Open     bool
+	MergeSHA string // the merge (or squash) commit, when merged
+}
+
+// Pull reads a PR's merge state.
+func (t *Talker) Pull(org, repo string, number int) (PullState, error) {
+	t.count("GetPullRequest")
+	pr, err := t.gh.GetPullRequest(org, repo, number)
+	if err != nil {
+		return PullState{}, err
+	}
+	st := PullState{Merged: pr.Merged, Open: pr.State == github.PullRequestStateOpen}
+	if pr.Merged && pr.MergeSHA != nil {
+		st.MergeSHA = *pr.MergeSHA
+	}
+	return st, nil
 }
 
 // Allowed is who may use /promote besides the org's members and the repo's
@@ -131,8 +153,4 @@ func WhoMay(org, repo string, allowed Allowed) string {
 		return who[0] + " and " + who[1]
 	}
 	return strings.Join(who[:len(who)-1], ", ") + " and " + who[len(who)-1]
-}
-
-func asTooMany(err error, target *github.GetRefTooManyResultsError) bool {
-	return errors.As(err, target)
 }

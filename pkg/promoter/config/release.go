@@ -13,7 +13,8 @@ import (
 // project: the images whose gitTags pattern matches it.
 type Release struct {
 	Project string
-	GitTag  string
+	GitTag  string // for a merged PR's commit: its short SHA
+	Commit  string // the full SHA when this is a commit's builds, not a tag's
 	Images  []ImageRelease
 }
 
@@ -24,8 +25,28 @@ type ImageRelease struct {
 	Job  string
 	// StagingTag matches the whole staging tag of this release's builds.
 	StagingTag *regexp.Regexp
-	// PromotedTag is the tag written into images.yaml.
+	// PromotedTag is the tag written into images.yaml; "" means the
+	// staging tag itself (a merged PR's builds).
 	PromotedTag string
+}
+
+var shaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
+
+// ReleaseCommit is what a merged PR's merge commit released: every image's
+// staging build tagged by image-builder for that commit
+// (v<date>-<sha7> or v<date>-<describe>-g<sha7>), promoted under its
+// staging tag.
+func (p *Project) ReleaseCommit(sha string) (Release, error) {
+	if !shaRE.MatchString(sha) {
+		return Release{}, fmt.Errorf("not a commit SHA: %q", sha)
+	}
+	short := sha[:7]
+	re := regexp.MustCompile(`^v\d{8}-(?:[\w.+-]+-g)?` + short + `$`)
+	r := Release{Project: p.Name, GitTag: short, Commit: sha}
+	for _, img := range p.Images {
+		r.Images = append(r.Images, ImageRelease{Name: img.Name, Job: img.Job, StagingTag: re})
+	}
+	return r, nil
 }
 
 // Release returns the images gitTag releases. It returns no images, and no

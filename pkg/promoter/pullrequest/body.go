@@ -19,6 +19,7 @@ func Title(project, gitTag string) string { return "Image promotion for " + proj
 type Evidence struct {
 	Project      string
 	GitTag       string
+	Commit       string // set for a merged PR's builds: GitTag is its short SHA
 	SourceRepo   string // "org/repo"
 	ManifestPath string
 	Images       []ImageEvidence
@@ -66,8 +67,13 @@ const metadataPrefix = "<!-- promoter-metadata "
 // Body renders the PR description.
 func Body(e Evidence) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Promotes the staging images that tag [`%s`](https://github.com/%s/releases/tag/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
-		e.GitTag, e.SourceRepo, e.GitTag, e.SourceRepo, e.Project)
+	if e.Commit != "" {
+		fmt.Fprintf(&b, "Promotes the staging images that commit [`%s`](https://github.com/%s/commit/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
+			e.GitTag, e.SourceRepo, e.Commit, e.SourceRepo, e.Project)
+	} else {
+		fmt.Fprintf(&b, "Promotes the staging images that tag [`%s`](https://github.com/%s/releases/tag/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
+			e.GitTag, e.SourceRepo, e.GitTag, e.SourceRepo, e.Project)
+	}
 	b.WriteString("| Image | Staging reference | Staging tag | Promoted tag | Platforms | Built by |\n")
 	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, img := range e.Images {
