@@ -139,7 +139,7 @@ func (c *Controller) promoteMerged(req CommentRequest, projects []*config.Projec
 		log.WithFields(logrus.Fields{"project": k.Project, "commit": pr.MergeSHA}).Info("/promote: merged PR's builds queued.")
 		c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
 		c.tracker.begin(k)
-		c.tracker.update(k, func(s *Status) { s.only, s.commit = cmd.Images, pr.MergeSHA })
+		c.tracker.update(k, func(s *Status) { s.only, s.commit, s.prompt = cmd.Images, pr.MergeSHA, true })
 		c.queue.Add(k)
 	}
 }
@@ -177,7 +177,7 @@ func (c *Controller) commandProject(req CommentRequest, projects []*config.Proje
 // EnqueueOnly asks for key's promotion limited to images (all when nil).
 func (c *Controller) EnqueueOnly(k Key, images []string) {
 	c.tracker.begin(k)
-	c.tracker.update(k, func(s *Status) { s.only = images })
+	c.tracker.update(k, func(s *Status) { s.only, s.prompt = images, true })
 	c.queue.Add(k)
 }
 

@@ -173,14 +173,20 @@ func (c *Controller) attempt(ctx context.Context, k Key) {
 		return
 	}
 	st, _ := c.tracker.Get(k)
+	var w *waitError
+	if errors.As(err, &w) && !w.forJob && st.prompt {
+		// A maintainer asked with /promote and no job is still building:
+		// a missing staging image will not appear by waiting, so say so now.
+		c.fail(k, log, permanent(err))
+		return
+	}
 	limit := c.config().JobTimeout.Duration
 	if time.Since(st.Started) > limit {
 		c.fail(k, log, &permanentError{err: errors.New("gave up after " + limit.String() + ": " + err.Error())})
 		return
 	}
 	reason := "transient"
-	var w *waitError
-	if errors.As(err, &w) {
+	if w != nil {
 		reason = "waiting"
 	}
 	retries.WithLabelValues(reason).Inc()
@@ -205,7 +211,10 @@ func (e *permanentError) Unwrap() error { return e.err }
 func permanent(err error) error { return &permanentError{err: err} }
 
 // waitError means "not there yet": retried until the time limit.
-type waitError struct{ msg string }
+type waitError struct {
+	msg    string
+	forJob bool // an image job is running (or about to): worth waiting for
+}
 
 func (e *waitError) Error() string { return e.msg }
 

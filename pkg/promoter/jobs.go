@@ -61,7 +61,7 @@ func (c *Controller) checkJobs(k Key, tr *Tracker, p *config.Project, rel config
 	tr.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
 	if len(waiting) > 0 {
 		tr.update(k, func(s *Status) { s.Stage = StageWaitingForJob })
-		return jc, &waitError{msg: "waiting: " + strings.Join(waiting, "; ")}
+		return jc, &waitError{msg: "waiting: " + strings.Join(waiting, "; "), forJob: true}
 	}
 	if len(missing) > 0 {
 		jc.note = fmt.Sprintf("no run of %s for this tag was seen within %s; the staging registry alone is the evidence", strings.Join(missing, ", "), window)

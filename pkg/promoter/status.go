@@ -47,6 +47,7 @@ type Status struct {
 	dryRun   bool                     // a dry run ended this round (its stage stays resolving)
 	only     []string                 // images a /promote limited this round to; nil: all
 	commit   string                   // a merged PR's merge commit: promote its builds, not a tag's
+	prompt   bool                     // a /promote asked: answer a missing staging image at once
 }
 
 // settled reports whether this round of work has ended.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -162,7 +163,9 @@ func TestPromoteRefusals(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.tag("auditlogger-0.3.0", false)
+	e.tag("v0.8.0", false) // never built
 	cases := []struct{ say, want string }{
+		{"/promote v0.8.0", "`v0.8.0` was not promoted: image snoopdb is not in staging yet"},
 		{"/promote v9.9.9", "there is no tag `v9.9.9` in kubernetes-sigs/apisnoop"},
 		{"/promote release-1.0", "tag `release-1.0` is not a release tag of any project of this repository"},
 		{"/promote v0.3.0 auditlogger", "tag `v0.3.0` does not release an image `auditlogger`"},
@@ -192,6 +195,15 @@ func TestPromoteRefusals(t *testing.T) {
 	}
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("refused commands opened %d PRs", n)
+	}
+	out, err := exec.Command("git", "--git-dir", server.RepoPath(e.s.Root, bot, "k8s.io"), "for-each-ref", "refs/heads/").CombinedOutput()
+	if err != nil || strings.Count(string(out), "\n") != 1 {
+		t.Errorf("refused commands left branches in the fork (want only main):\n%s %v", out, err)
+	}
+	for _, tag := range []string{"v0.3.0", "release-1.0", "v0.8.0"} {
+		if s, ok := harness.CommitStatus(e.s.GitHub, source, tag, "promotion"); ok && s.State != "failure" {
+			t.Errorf("a refused command on %s set a %s status", tag, s.State)
+		}
 	}
 }
 

@@ -557,11 +557,22 @@ func TestPluginHelp(t *testing.T) {
 	var help struct {
 		Description string
 		Config      map[string]string
+		Commands    []struct{ Usage, WhoCanUse string }
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&help); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("help: %s, %v", resp.Status, err)
 	}
 	if !strings.Contains(help.Description, "kubernetes/k8s.io") || !strings.Contains(help.Config["kubernetes-sigs/apisnoop"], "snoopdb, auditlogger") {
 		t.Errorf("help does not describe the configured project: %+v", help)
+	}
+	var usages []string
+	for _, c := range help.Commands {
+		usages = append(usages, c.Usage)
+		if !strings.Contains(c.WhoCanUse, "write access") {
+			t.Errorf("%s: help does not say who can use it", c.Usage)
+		}
+	}
+	if got := strings.Join(usages, " | "); got != "/promote <git-tag> [image...] | /promote | /promote dry-run <git-tag> [image...]" {
+		t.Errorf("help commands: %s", got)
 	}
 }
