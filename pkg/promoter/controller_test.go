@@ -276,3 +276,23 @@ func TestTagsOfOneProjectInParallel(t *testing.T) {
 		}
 	}
 }
+
+// TestPromoteOnlyNamedImages: /promote v0.3.0 snoopdb promotes snoopdb only,
+// though the tag releases auditlogger too.
+func TestPromoteOnlyNamedImages(t *testing.T) {
+	f := newFixture(t, testConfig+"  - name: auditlogger\n")
+	snoop := f.pushIndex("v20261124-v0.3.0")
+	audit, err := f.reg.PushIndex("k8s-staging-apisnoop/auditlogger", "v20261124-v0.3.0", "linux/amd64", "linux/arm64")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := promoter.Key{Project: "apisnoop", Tag: "v0.3.0"}
+	f.ctl.EnqueueOnly(k, []string{"snoopdb"})
+	if st := f.await(k, promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
+		t.Fatalf("%s", st.Error)
+	}
+	got := f.branchFile(f.openPRs()[0].Head.Ref)
+	if !strings.Contains(got, snoop) || strings.Contains(got, audit) {
+		t.Errorf("want snoopdb's digest only:\n%s", got)
+	}
+}

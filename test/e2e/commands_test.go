@@ -220,6 +220,22 @@ func TestPromoteMergedPR(t *testing.T) {
 	e.say("alice-token", "/promote")
 	mustContain(t, "the reply on an open PR", e.awaitReply(1), "@alice: this pull request is not merged yet")
 
+	// A PR closed without merging built nothing to promote.
+	if _, err := server.Commit(e.s.Root, "kubernetes-sigs", "apisnoop", "try", map[string][]byte{"try.txt": []byte("try\n")}, "A try"); err != nil {
+		t.Fatal(err)
+	}
+	closed, err := harness.CreatePR(e.s.GitHub, source, "alice-token", "try", "main", "Another try")
+	if err == nil {
+		err = harness.ClosePR(e.s.GitHub, source, "alice-token", closed.Number)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.issue = closed.Number
+	e.say("alice-token", "/promote")
+	mustContain(t, "the reply on a closed PR", e.awaitReply(1), "@alice: this pull request was closed without merging")
+	e.issue = pr.Number
+
 	if err := harness.MergePR(e.s.GitHub, source, pr.Number); err != nil {
 		t.Fatal(err)
 	}
@@ -245,4 +261,32 @@ func TestPromoteMergedPR(t *testing.T) {
 	if got, want := e.branchDiff(prs[0].Head.Ref), `+    "`+digest+`": ["`+stagingTag+`"]`; !strings.Contains(got, want) {
 		t.Errorf("branch diff:\n%s\nwant the line:\n%s", got, want)
 	}
+}
+
+func TestPromoteAllowedUsersAndTeams(t *testing.T) {
+	config := strings.Replace(configYAML, "  reviewers: [hh, bobymcbobs]\n",
+		"  reviewers: [hh, bobymcbobs]\n  allowedUsers: [dave]\n  allowedTeams: [kubernetes-sigs/apisnoop-maintainers]\n", 1)
+	e := &commandsEnv{env: newEnvConfig(t, config)}
+	err := server.WriteAccess(e.s.Root, server.Access{
+		Tokens: map[string]string{"alice-token": "alice", "dave-token": "dave", "erin-token": "erin", "mallory-token": "mallory"},
+		Orgs:   map[string][]string{"kubernetes-sigs": {"alice"}},
+		Teams:  map[string][]string{"kubernetes-sigs/apisnoop-maintainers": {"erin"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	is, err := harness.CreateIssue(e.s.GitHub, source, "alice-token", "Release")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.issue = is.Number
+	e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+	e.say("dave-token", "/promote dry-run v0.3.0")
+	mustContain(t, "an allowed user's reply", e.awaitReply(1), "@dave: dry run")
+	e.say("erin-token", "/promote dry-run v0.3.0")
+	mustContain(t, "an allowed team member's reply", e.awaitReply(2), "@erin: dry run")
+	e.say("mallory-token", "/promote v0.3.0")
+	mustContain(t, "the refusal", e.awaitReply(3), "@mallory: only members of the kubernetes-sigs organization, collaborators with write access to kubernetes-sigs/apisnoop, @dave and members of the team @kubernetes-sigs/apisnoop-maintainers can use `/promote`.")
 }

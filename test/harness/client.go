@@ -314,3 +314,24 @@ func MergeCommit(github, repo string, number int) (string, error) {
 	}
 	return pr.MergeSHA, nil
 }
+
+// ClosePR closes a pull request without merging it.
+func ClosePR(github, repo, token string, number int) error {
+	b, _ := json.Marshal(map[string]string{"state": "closed"})
+	req, err := http.NewRequest(http.MethodPatch, fmt.Sprintf("%s/repos/%s/pulls/%d", github, repo, number), bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "token "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		raw, _ := io.ReadAll(resp.Body)
+		return fmt.Errorf("closing #%d: %s: %s", number, resp.Status, raw)
+	}
+	return nil
+}
