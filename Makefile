@@ -28,6 +28,7 @@ fuzz:
 	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzAdd$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzScanMatchesYAML$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 	$(GO) test ./pkg/promoter/manifest -run '^$$' -fuzz '^FuzzRulesMatchRegexps$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
+	$(GO) test ./pkg/hook -run '^$$' -fuzz '^FuzzParseCommands$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Benchmarks, several runs so the median can be read (benchstat reads this output).
 bench:
