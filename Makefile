@@ -1,7 +1,7 @@
 # promoter: a Prow external plugin that opens image-promotion PRs.
 GO ?= go
 
-.PHONY: test verify build demo fuzz bench
+.PHONY: test verify build demo load fuzz bench
 
 # All tests, with formatting and vet checks first. CI runs exactly this.
 test: verify
@@ -16,6 +16,11 @@ build:
 # promoter binary, one signed tag push; prints the PR. No network, no Docker.
 demo: build
 	$(GO) run ./hack/demo -promoter bin/promoter -fakegithub bin/fakegithub
+
+# 10,000 signed webhooks at the real binary on loopback: events/s, ack
+# latency, peak RSS, and one PR per distinct tag.
+load: build
+	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events 10000 -rate 1000
 
 verify:
 	@out=$$(gofmt -l .); \

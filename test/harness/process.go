@@ -151,3 +151,6 @@ func (p *Process) Lines(s string) []string {
 	}
 	return out
 }
+
+// PID is the process id.
+func (p *Process) PID() int { return p.cmd.Process.Pid }
