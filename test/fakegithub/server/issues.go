@@ -178,12 +178,7 @@ func (s *Server) listIssues(c *reqCtx) {
 		}
 	})
 	sortIssues(list, c.query("sort"), c.query("direction"))
-	lo, hi := c.page(len(list))
-	out := []any{}
-	for _, is := range list[lo:hi] {
-		out = append(out, c.issueJSON(rr, is))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, list, func(is *issue) any { return c.issueJSON(rr, is) })
 }
 
 func (s *Server) updateIssue(c *reqCtx) {
@@ -291,12 +286,7 @@ func (c *reqCtx) writeComments(rr repoRef, list []*comment) {
 			list[i], list[j] = list[j], list[i]
 		}
 	}
-	lo, hi := c.page(len(list))
-	out := []any{}
-	for _, cm := range list[lo:hi] {
-		out = append(out, c.commentJSON(rr, cm))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, list, func(cm *comment) any { return c.commentJSON(rr, cm) })
 }
 
 func (s *Server) listComments(c *reqCtx) {
@@ -488,12 +478,7 @@ func (c *reqCtx) writeReactions(rs []*reaction) {
 		}
 		rs = f
 	}
-	lo, hi := c.page(len(rs))
-	out := []any{}
-	for _, r := range rs[lo:hi] {
-		out = append(out, c.reactionJSON(r))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, rs, func(r *reaction) any { return c.reactionJSON(r) })
 }
 
 // react adds the user's reaction to the list get returns (within the

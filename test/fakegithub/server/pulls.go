@@ -472,13 +472,8 @@ func (s *Server) listPulls(c *reqCtx) {
 		}
 	})
 	sortIssues(list, c.query("sort"), c.query("direction"))
-	lo, hi := c.page(len(list))
-	out := []any{}
 	lr := liveRefs{}
-	for _, is := range list[lo:hi] {
-		out = append(out, c.pullJSON(rr, is, false, lr))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, list, func(is *issue) any { return c.pullJSON(rr, is, false, lr) })
 }
 
 // sortIssues sorts like GitHub: by created (default, newest first) or
@@ -573,12 +568,7 @@ func (s *Server) listPullFiles(c *reqCtx) {
 			return
 		}
 	}
-	lo, hi := c.page(len(files))
-	out := []any{}
-	for _, f := range files[lo:hi] {
-		out = append(out, c.fileJSON(rr, head, f))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, files, func(f fileChange) any { return c.fileJSON(rr, head, f) })
 }
 
 func (s *Server) listPullCommits(c *reqCtx) {

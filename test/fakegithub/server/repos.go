@@ -29,12 +29,7 @@ func (s *Server) listForks(c *reqCtx) {
 			}
 		}
 	}
-	lo, hi := c.page(len(forks))
-	out := []any{}
-	for _, f := range forks[lo:hi] {
-		out = append(out, c.repoJSON(f, false))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, forks, func(f repoRef) any { return c.repoJSON(f, false) })
 }
 
 // owners lists the owner directories under the root.
@@ -240,12 +235,7 @@ func (s *Server) listBranches(c *reqCtx) {
 	if c.query("protected") == "true" {
 		refs = nil
 	}
-	lo, hi := c.page(len(refs))
-	out := []any{}
-	for _, r := range refs[lo:hi] {
-		out = append(out, c.branchJSON(rr, strings.TrimPrefix(r.Name, "refs/heads/"), r.SHA))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, refs, func(r refInfo) any { return c.branchJSON(rr, strings.TrimPrefix(r.Name, "refs/heads/"), r.SHA) })
 }
 
 func (s *Server) getBranch(c *reqCtx) {
@@ -322,12 +312,7 @@ func (s *Server) getRefs(c *reqCtx) {
 			return
 		}
 	}
-	lo, hi := c.page(len(refs))
-	out := []any{}
-	for _, r := range refs[lo:hi] {
-		out = append(out, c.refJSON(rr, r))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, refs, func(r refInfo) any { return c.refJSON(rr, r) })
 }
 
 // getExactRef is GET git/ref/{ref}: exact match only.

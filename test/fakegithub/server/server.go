@@ -789,3 +789,14 @@ func (c *reqCtx) repoJSON(rr repoRef, full bool) map[string]any {
 	}
 	return m
 }
+
+// writePage answers a list endpoint: the page of items the query asks for
+// (with GitHub's Link header), each rendered as JSON.
+func writePage[T any](c *reqCtx, items []T, render func(T) any) {
+	lo, hi := c.page(len(items))
+	out := []any{}
+	for _, it := range items[lo:hi] {
+		out = append(out, render(it))
+	}
+	c.writeJSON(http.StatusOK, out)
+}

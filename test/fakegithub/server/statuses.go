@@ -123,12 +123,7 @@ func (s *Server) listStatuses(c *reqCtx) {
 		return
 	}
 	list := s.statusesFor(rr, sha)
-	lo, hi := c.page(len(list))
-	out := []any{}
-	for _, cs := range list[lo:hi] {
-		out = append(out, c.statusJSON(rr, cs))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, list, func(cs *commitStatus) any { return c.statusJSON(rr, cs) })
 }
 
 // getCombinedStatus: the latest status per context and the overall state

@@ -90,12 +90,7 @@ func (s *Server) listOrgMembers(c *reqCtx) {
 func (c *reqCtx) writeUsers(logins []string) {
 	logins = append([]string(nil), logins...)
 	sort.Slice(logins, func(i, j int) bool { return strings.ToLower(logins[i]) < strings.ToLower(logins[j]) })
-	lo, hi := c.page(len(logins))
-	out := []any{}
-	for _, l := range logins[lo:hi] {
-		out = append(out, c.userJSON(l))
-	}
-	c.writeJSON(http.StatusOK, out)
+	writePage(c, logins, func(l string) any { return c.userJSON(l) })
 }
 
 // checkOrgMember: 204 member, 404 not (GitHub's answer to a member asking).
