@@ -500,16 +500,11 @@ func sortIssues(list []*issue, by, dir string) {
 
 // pull loads PR n of the route's repository (404 when not a PR).
 func (c *reqCtx) pull() (repoRef, *issue, bool) {
-	rr, ok := c.repo()
+	rr, is, ok := c.anyIssue()
 	if !ok {
 		return rr, nil, false
 	}
-	n, ok := c.number()
-	if !ok {
-		return rr, nil, false
-	}
-	is, ok := c.s.issueCopy(rr, n)
-	if !ok || is.PR == nil {
+	if is.PR == nil {
 		c.notFound()
 		return rr, nil, false
 	}
