@@ -55,7 +55,9 @@ func (p *Publisher) branchState(ctx context.Context, owner, repo, branch, path s
 	return st, nil
 }
 
-func (p *Publisher) createRef(ctx context.Context, owner string, repoID githubql.ID, branch, sha string) error {
+// createRef creates the branch at sha and returns the new ref's id, which
+// deleteRef takes, so undoing it needs no lookup.
+func (p *Publisher) createRef(ctx context.Context, owner string, repoID githubql.ID, branch, sha string) (githubql.ID, error) {
 	var m struct {
 		CreateRef struct {
 			Ref struct{ ID githubql.ID }
@@ -64,7 +66,20 @@ func (p *Publisher) createRef(ctx context.Context, owner string, repoID githubql
 	in := githubql.CreateRefInput{RepositoryID: repoID, Name: githubql.String("refs/heads/" + branch), Oid: githubql.GitObjectID(sha)}
 	p.count("GraphQL createRef")
 	if err := p.gh.MutateWithGitHubAppsSupport(ctx, &m, in, nil, owner); err != nil {
-		return fmt.Errorf("creating branch %s at %.12s: %w", branch, sha, err)
+		return nil, fmt.Errorf("creating branch %s at %.12s: %w", branch, sha, err)
+	}
+	return m.CreateRef.Ref.ID, nil
+}
+
+func (p *Publisher) deleteRef(ctx context.Context, owner string, refID githubql.ID) error {
+	var m struct {
+		DeleteRef struct {
+			ClientMutationID *githubql.String
+		} `graphql:"deleteRef(input: $input)"`
+	}
+	p.count("GraphQL deleteRef")
+	if err := p.gh.MutateWithGitHubAppsSupport(ctx, &m, githubql.DeleteRefInput{RefID: refID}, nil, owner); err != nil {
+		return fmt.Errorf("deleting the promotion branch: %w", err)
 	}
 	return nil
 }

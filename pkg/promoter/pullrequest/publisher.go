@@ -163,7 +163,8 @@ func (p *Publisher) Publish(ctx context.Context, prop Proposal) (Outcome, error)
 
 // writeBranch points the branch at BaseSHA and commits the file on it,
 // unless the branch already holds exactly that file. It reports whether the
-// branch existed before and whether it pushed.
+// branch existed before and whether it pushed. Moving the ref and committing
+// are two calls; when the commit fails the ref move is undone (rollBack).
 func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (existed, pushed bool, err error) {
 	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
 	if err != nil {
@@ -175,15 +176,46 @@ func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Prop
 	if st.exists {
 		err = p.updateRef(ctx, bot, st.refID, prop.BaseSHA)
 	} else {
-		err = p.createRef(ctx, bot, st.repoID, prop.Branch, prop.BaseSHA)
+		// The new ref's id, kept for rollBack (st.refID is nil here).
+		st.refID, err = p.createRef(ctx, bot, st.repoID, prop.Branch, prop.BaseSHA)
 	}
 	if err != nil {
 		return st.exists, false, err
 	}
 	if err := p.commit(ctx, bot+"/"+fork, prop); err != nil {
-		return st.exists, false, err
+		return st.exists, false, p.rollBack(ctx, bot+"/"+fork, prop.Branch, st, err)
 	}
 	return st.exists, true, nil
+}
+
+// rollbackTimeout bounds undoing a ref move after a failed commit.
+const rollbackTimeout = 30 * time.Second
+
+// rollBack undoes writeBranch's ref move after the commit failed, so a
+// failure leaves nothing half-written: a branch this attempt created (at
+// the bare base, a tree without the promotion) is deleted, and a branch it
+// reset goes back to the head it had, so its open PR keeps showing the
+// change. It runs on a context of its own, since the attempt's may be the
+// one that expired. A commit that failed only in transit (a 502 after
+// GitHub committed) is undone too; the next attempt makes it again. It
+// returns commitErr, saying so when the undo failed too; the next attempt
+// repairs the branch either way (it resets and commits again).
+func (p *Publisher) rollBack(ctx context.Context, fork, branch string, st branchState, commitErr error) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), rollbackTimeout)
+	defer cancel()
+	owner, _, _ := strings.Cut(fork, "/")
+	var err error
+	if st.exists {
+		err = p.updateRef(ctx, owner, st.refID, st.head)
+	} else {
+		err = p.deleteRef(ctx, owner, st.refID)
+	}
+	if err == nil {
+		return commitErr
+	}
+	p.log.WithError(err).WithFields(logrus.Fields{"fork": fork, "branch": branch}).
+		Warn("Could not roll the promotion branch back after a failed commit; the next attempt repairs it.")
+	return fmt.Errorf("%w (rolling the branch back failed too, so it may be left at the base commit until the next attempt repairs it)", commitErr)
 }
 
 // ensurePR opens the PR or refreshes the open one. A branch that did not
