@@ -91,6 +91,10 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/_fakegithub/repos/{owner}/{repo}/pulls/{number}/merge", s.adminMerge)
 	s.handle("GET", "/_fakegithub/requests", s.adminRequests)
 	s.handle("POST", "/_fakegithub/requests/reset", s.adminResetRequests)
+	s.handle("GET", "/_fakegithub/faults", s.adminListFaults)
+	s.handle("POST", "/_fakegithub/faults", s.adminAddFault)
+	s.handle("DELETE", "/_fakegithub/faults", s.adminClearFaults)
+	s.handle("DELETE", "/_fakegithub/faults/{id}", s.adminRemoveFault)
 }
 
 // nodeID makes a stable, resolvable global node id.

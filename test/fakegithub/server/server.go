@@ -67,6 +67,10 @@ type Server struct {
 	counts  map[string]int
 	rate    map[string]*rateWindow
 
+	faultsMu sync.Mutex
+	faults   []*Fault // in ID order
+	faultSeq int
+
 	reqSeq atomic.Uint64
 	routes []*route
 	schema *gqlSchema
@@ -382,6 +386,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h["X-RateLimit-Reset"] = []string{strconv.FormatInt(reset, 10)}
 		h["X-RateLimit-Used"] = []string{strconv.Itoa(used)}
 		h["X-RateLimit-Resource"] = []string{resource}
+	}
+	if !strings.HasPrefix(r.URL.Path, "/_fakegithub") && c.applyFault() {
+		return
 	}
 	acc, err := loadAccess(s.accessFile)
 	if err != nil {
