@@ -280,7 +280,9 @@ func postJSON(url, token string, in, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "token "+token)
+	if token != "" {
+		req.Header.Set("Authorization", "token "+token)
+	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return err
@@ -332,6 +334,54 @@ func ClosePR(github, repo, token string, number int) error {
 	if resp.StatusCode != http.StatusOK {
 		raw, _ := io.ReadAll(resp.Body)
 		return fmt.Errorf("closing #%d: %s: %s", number, resp.Status, raw)
+	}
+	return nil
+}
+
+// Fault is one rule of the stand-in's fault switch (see
+// test/fakegithub/README.md): requests matching Method, a Path substring of
+// the request URI and a Body substring get Status (0: served normally)
+// after DelayMs, Times times (0: until cleared).
+type Fault struct {
+	ID         int    `json:"id,omitempty"`
+	Method     string `json:"method,omitempty"`
+	Path       string `json:"path,omitempty"`
+	Body       string `json:"body,omitempty"`
+	Status     int    `json:"status,omitempty"`
+	Message    string `json:"message,omitempty"`
+	RetryAfter int    `json:"retryAfter,omitempty"`
+	DelayMs    int    `json:"delayMs,omitempty"`
+	Times      int    `json:"times,omitempty"`
+	Hits       int    `json:"hits,omitempty"`
+}
+
+// AddFault turns a fault on in the stand-in and returns it with its id.
+func AddFault(github string, f Fault) (Fault, error) {
+	var out Fault
+	err := postJSON(github+"/_fakegithub/faults", "", f, &out)
+	return out, err
+}
+
+// Faults lists the stand-in's faults with their hits.
+func Faults(github string) ([]Fault, error) {
+	var out []Fault
+	err := getJSON(github+"/_fakegithub/faults", "", &out)
+	return out, err
+}
+
+// ClearFaults heals the stand-in.
+func ClearFaults(github string) error {
+	req, err := http.NewRequest(http.MethodDelete, github+"/_fakegithub/faults", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("clearing faults: %s", resp.Status)
 	}
 	return nil
 }

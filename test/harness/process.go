@@ -43,6 +43,9 @@ type Process struct {
 // Start runs bin with args. Its stdout and stderr are kept for Output.
 func Start(name, bin string, args ...string) (*Process, error) {
 	cmd := exec.Command(bin, args...)
+	// If the test or script driving it dies, so does the process: a failed
+	// run leaves nothing listening behind.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out := &buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {

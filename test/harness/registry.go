@@ -32,8 +32,16 @@ func StartRegistry() *Registry {
 	return &Registry{srv: srv, Host: strings.TrimPrefix(srv.URL, "http://")}
 }
 
-// Close stops the registry.
-func (r *Registry) Close() { r.srv.Close() }
+// RegistryAt pushes to a registry that runs elsewhere (Debian's
+// docker-registry in hack/e2e), at host "127.0.0.1:PORT".
+func RegistryAt(host string) *Registry { return &Registry{Host: host} }
+
+// Close stops the registry if this package started it.
+func (r *Registry) Close() {
+	if r.srv != nil {
+		r.srv.Close()
+	}
+}
 
 // PushIndex pushes a multi-arch index of random images, one per platform
 // ("linux/amd64", "linux/arm64/v8"), as repo:tag and returns its digest.

@@ -24,6 +24,7 @@ type Stack struct {
 	GH, P               *Process
 	promoterBin, config string
 	extra               []string
+	ports               []int // promoter's, kept across restarts
 }
 
 // StackOptions configure NewStack.
@@ -70,16 +71,21 @@ func NewStack(ctx context.Context, o StackOptions) (*Stack, error) {
 }
 
 // StartPromoter starts (or restarts) the promoter binary and waits until it
-// is ready.
+// is ready. A restart listens on the same ports, as a restarted pod keeps
+// its Service: Prow's hook keeps forwarding to the same endpoint.
 func (s *Stack) StartPromoter(ctx context.Context) error {
-	ports := make([]int, 4)
-	for i := range ports {
-		p, err := FreePort()
-		if err != nil {
-			return err
+	if s.ports == nil {
+		ports := make([]int, 4)
+		for i := range ports {
+			p, err := FreePort()
+			if err != nil {
+				return err
+			}
+			ports[i] = p
 		}
-		ports[i] = p
+		s.ports = ports
 	}
+	ports := s.ports
 	args := []string{
 		"--port", strconv.Itoa(ports[0]),
 		"--health-port", strconv.Itoa(ports[1]),
