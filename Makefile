@@ -1,7 +1,7 @@
 # promoter: a Prow external plugin that opens image-promotion PRs.
 GO ?= go
 
-.PHONY: test verify build demo load fuzz bench
+.PHONY: test verify build demo load e2e fuzz bench
 
 # All tests, with formatting and vet checks first. CI runs exactly this.
 test: verify
@@ -21,6 +21,11 @@ demo: build
 # latency, peak RSS, and one PR per distinct tag.
 load: build
 	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events 10000 -rate 1000
+
+# Behind Prow's real hook and phony, against Debian's docker-registry, with
+# faults injected into GitHub and the registry (CI runs it after test).
+e2e:
+	hack/e2e.sh
 
 verify:
 	@out=$$(gofmt -l .); \

@@ -1,0 +1,299 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/test/harness"
+)
+
+// Each fault case turns one fault on, sends a tag push, and requires that
+// the fault was really hit and that, once it heals, the promotion completes
+// with exactly one correct PR.
+
+// underGitHubFault promotes tag with fault f on, then checks f was hit
+// (exactly hits times when hits > 0).
+func underGitHubFault(ctx context.Context, e *env, tag string, f harness.Fault, hits int) error {
+	digests, commit, err := e.release(apisnoop, tag)
+	if err != nil {
+		return err
+	}
+	if _, err := harness.AddFault(e.s.GitHub, f); err != nil {
+		return err
+	}
+	if err := e.pushAndPromote(ctx, apisnoop, tag, commit, digests); err != nil {
+		return err
+	}
+	return faultHit(e, hits)
+}
+
+// faultHit checks the stand-in's one fault was hit (exactly want times when
+// want > 0).
+func faultHit(e *env, want int) error {
+	fs, err := harness.Faults(e.s.GitHub)
+	if err != nil {
+		return err
+	}
+	if len(fs) != 1 {
+		return fmt.Errorf("want one fault, the stand-in lists %d", len(fs))
+	}
+	got := fs[0].Hits
+	if got == 0 || (want > 0 && got != want) {
+		return fmt.Errorf("the fault was hit %d times, want %d", got, want)
+	}
+	return nil
+}
+
+// Prow's client retries 5xx itself (2 s, then 4 s).
+func github500(ctx context.Context, e *env) error {
+	return underGitHubFault(ctx, e, "v2.0.0", harness.Fault{Method: "GET",
+		Path: "/contents/" + apisnoop.images, Status: 500, Times: 2}, 2)
+}
+
+// GraphQL is not retried by Prow's client: promoter's queue retries the
+// whole promotion, which is idempotent.
+func github502(ctx context.Context, e *env) error {
+	return underGitHubFault(ctx, e, "v2.1.0", harness.Fault{Method: "POST", Path: "/graphql", Status: 502, Times: 2}, 2)
+}
+
+// A secondary rate limit on opening the PR: Prow's client waits Retry-After
+// and sends it again; one PR results, not two.
+func githubSecondaryLimit(ctx context.Context, e *env) error {
+	return underGitHubFault(ctx, e, "v2.2.0", harness.Fault{Method: "POST", Path: "/repos/kubernetes/k8s.io/pulls",
+		Status: 403, RetryAfter: 1, Times: 1}, 1)
+}
+
+func githubSlow(ctx context.Context, e *env) error {
+	start := time.Now()
+	err := underGitHubFault(ctx, e, "v2.3.0", harness.Fault{DelayMs: 1500}, 0)
+	if err == nil {
+		fmt.Printf("    promoted in %.1fs with every GitHub call 1.5 s slow\n", time.Since(start).Seconds())
+	}
+	return err
+}
+
+// githubHang: every read of apisnoop's images.yaml hangs for 2 minutes,
+// longer than promoter's GitHub request timeout (5 s here). While apisnoop's
+// worker waits, kueue's tag is promoted; once the hang ends (the fault is
+// removed), apisnoop's promotion completes too.
+func githubHang(ctx context.Context, e *env) error {
+	aDigests, aCommit, err := e.release(apisnoop, "v2.4.0")
+	if err != nil {
+		return err
+	}
+	kDigests, kCommit, err := e.stageSingleArch(kueue, "v9.9.0")
+	if err != nil {
+		return err
+	}
+	if _, err := harness.AddFault(e.s.GitHub, harness.Fault{Method: "GET", Path: "/contents/" + apisnoop.images, DelayMs: 120000}); err != nil {
+		return err
+	}
+	if err := e.pushTag(apisnoop, "v2.4.0"); err != nil {
+		return err
+	}
+	if err := e.await(ctx, "the hung read", func() bool { return faultHit(e, 0) == nil }); err != nil {
+		return err
+	}
+	hungSince := time.Now()
+	if err := e.pushAndPromote(ctx, kueue, "v9.9.0", kCommit, kDigests); err != nil {
+		return fmt.Errorf("kueue, while apisnoop hangs: %w", err)
+	}
+	if st, _ := harness.Promotion(e.s.Promoter, apisnoop.name, "v2.4.0"); st.Stage == promoter.StagePROpen {
+		return fmt.Errorf("apisnoop was promoted through a hung read")
+	}
+	fmt.Printf("    kueue promoted %.1fs into apisnoop's hang\n", time.Since(hungSince).Seconds())
+	if err := harness.ClearFaults(e.s.GitHub); err != nil {
+		return err
+	}
+	if _, err := e.settled(ctx, apisnoop, "v2.4.0", promoter.StagePROpen); err != nil {
+		return err
+	}
+	_, err = e.promoted(apisnoop, "v2.4.0", aCommit, aDigests)
+	return err
+}
+
+// stageSingleArch releases kueue's tag with a single-arch build: kueue does
+// not require multi-arch, so it is promoted as it is.
+func (e *env) stageSingleArch(p project, tag string) (map[string]string, string, error) {
+	digests, err := e.stage(p, tag, "linux/amd64")
+	if err != nil {
+		return nil, "", err
+	}
+	commit, err := e.tag(p, tag)
+	if err != nil {
+		return nil, "", err
+	}
+	e.jobs(p, tag, commit, "success")
+	return digests, commit, nil
+}
+
+// commitAfterRef: createRef succeeds, createCommitOnBranch fails until the
+// fault is removed. While it fails, the fork must hold no branch for the
+// tag (a branch at the base would be an orphan at the wrong tree).
+func commitAfterRef(ctx context.Context, e *env) error {
+	p, tag := apisnoop, "v2.5.0"
+	digests, commit, err := e.release(p, tag)
+	if err != nil {
+		return err
+	}
+	if _, err := harness.AddFault(e.s.GitHub, harness.Fault{Method: "POST", Path: "/graphql", Body: "createCommitOnBranch", Status: 502}); err != nil {
+		return err
+	}
+	if err := e.pushTag(p, tag); err != nil {
+		return err
+	}
+	// The tracker records the error after the attempt, rollback included.
+	err = e.await(ctx, "a failed commit attempt", func() bool {
+		st, _ := harness.Promotion(e.s.Promoter, p.name, tag)
+		return strings.Contains(st.Error, "committing")
+	})
+	if err != nil {
+		return err
+	}
+	if b := e.forkBranch(p, tag); b != "" {
+		return fmt.Errorf("after the failed commit the fork has branch %s at %.12s", branch(p, tag), b)
+	}
+	if err := faultHit(e, 0); err != nil {
+		return err
+	}
+	if err := harness.ClearFaults(e.s.GitHub); err != nil {
+		return err
+	}
+	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
+		return err
+	}
+	_, err = e.promoted(p, tag, commit, digests)
+	return err
+}
+
+// ---------------------------------------------------------------- registry
+
+// underRegistryFault promotes tag while the proxy fails n requests.
+func underRegistryFault(ctx context.Context, e *env, tag string, status, n, retryAfter int) error {
+	digests, commit, err := e.release(apisnoop, tag)
+	if err != nil {
+		return err
+	}
+	e.proxy.Fail(status, n, retryAfter)
+	if err := e.pushAndPromote(ctx, apisnoop, tag, commit, digests); err != nil {
+		return err
+	}
+	if _, failed := e.proxy.Counts(); failed < n {
+		return fmt.Errorf("only %d of the %d injected failures were hit", failed, n)
+	}
+	return nil
+}
+
+func registry5xx(ctx context.Context, e *env) error {
+	return underRegistryFault(ctx, e, "v3.0.0", 503, 4, 0)
+}
+
+func registry429(ctx context.Context, e *env) error {
+	return underRegistryFault(ctx, e, "v3.1.0", 429, 3, 1)
+}
+
+// registryDown stops docker-registry and the proxy's listener, so promoter
+// gets connection refused; promoter keeps retrying; once both are back the
+// promotion completes.
+func registryDown(ctx context.Context, e *env) error {
+	p, tag := apisnoop, "v3.2.0"
+	digests, commit, err := e.release(p, tag)
+	if err != nil {
+		return err
+	}
+	e.reg.Stop()
+	if err := e.proxy.Down(); err != nil {
+		return err
+	}
+	if err := e.pushTag(p, tag); err != nil {
+		return err
+	}
+	var st promoter.Status
+	err = e.await(ctx, "promoter to notice the registry is down", func() bool {
+		st, _ = harness.Promotion(e.s.Promoter, p.name, tag)
+		return strings.Contains(st.Error, "connection refused")
+	})
+	if err != nil {
+		return err
+	}
+	if st.Stage == promoter.StageFailed {
+		return fmt.Errorf("a registry outage failed the promotion: %s", st.Error)
+	}
+	e.heal() // docker-registry and the proxy come back
+	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
+		return err
+	}
+	_, err = e.promoted(p, tag, commit, digests)
+	return err
+}
+
+// ---------------------------------------------------------------- final checks
+
+// noHalfWritten: every branch in the bot's fork besides main is the head of
+// exactly one PR, that PR is open, and the branch changes something.
+func noHalfWritten(ctx context.Context, e *env) error {
+	out, err := e.git(bot, "k8s.io", "for-each-ref", "--format=%(refname:short)", "refs/heads/")
+	if err != nil {
+		return fmt.Errorf("git for-each-ref: %v: %s", err, out)
+	}
+	all, err := harness.PRs(e.s.GitHub, manifests, "all")
+	if err != nil {
+		return err
+	}
+	heads := map[string][]harness.PR{}
+	for _, pr := range all {
+		heads[pr.Head.Ref] = append(heads[pr.Head.Ref], pr)
+	}
+	n := 0
+	for _, b := range strings.Fields(out) {
+		if b == "main" {
+			continue
+		}
+		n++
+		prs := heads[b]
+		if len(prs) != 1 || prs[0].State != "open" {
+			return fmt.Errorf("branch %s has %d PRs (%+v), want one open", b, len(prs), prs)
+		}
+		if diff, _ := e.git(bot, "k8s.io", "diff", "--stat", "refs/heads/main", "refs/heads/"+b); diff == "" {
+			return fmt.Errorf("branch %s holds no change: half-written", b)
+		}
+	}
+	if n != len(all) {
+		return fmt.Errorf("%d branches for %d PRs", n, len(all))
+	}
+	fmt.Printf("    %d branches, %d PRs, all open, each with its change\n", n, len(all))
+	return nil
+}
+
+// noSecrets reads every log this run produced, promoter's over each
+// restart included, and looks for the token and the HMAC secret.
+func noSecrets(ctx context.Context, e *env) error {
+	e.writeLogs()
+	files, err := filepath.Glob(filepath.Join(e.logs, "*.log"))
+	if err != nil {
+		return err
+	}
+	lines := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		lines += strings.Count(string(b), "\n")
+		for name, s := range map[string]string{"GitHub token": e.s.Token, "HMAC secret": e.s.Secret} {
+			if strings.Contains(string(b), s) {
+				return fmt.Errorf("%s holds the %s", filepath.Base(f), name)
+			}
+		}
+	}
+	if lines < 100 {
+		return fmt.Errorf("only %d log lines in %d files: the check looked at nothing", lines, len(files))
+	}
+	fmt.Printf("    %d log lines in %d files checked\n", lines, len(files))
+	return nil
+}
