@@ -202,9 +202,17 @@ func jobFailure(ctx context.Context, e *env) error {
 	if st.Stage != promoter.StageFailed {
 		return fmt.Errorf("a failed job's tag reached %s", st.Stage)
 	}
-	cs, _ := harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
-	if cs.State != "failure" || !strings.Contains(cs.TargetURL, "prow.k8s.io/view") {
-		return fmt.Errorf("commit status %+v, want failure linking the run", cs)
+	// The stage shows failed just before the status is written: await it.
+	var cs harness.Status
+	err = e.await(ctx, "the failure commit status", func() bool {
+		cs, _ = harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
+		return cs.State == "failure"
+	})
+	if err != nil {
+		return fmt.Errorf("%w (last %+v)", err, cs)
+	}
+	if !strings.Contains(cs.TargetURL, "prow.k8s.io/view") {
+		return fmt.Errorf("the failure status links %q, not the run", cs.TargetURL)
 	}
 	if prs, _ := e.prs(p, tag); len(prs) != 0 {
 		return fmt.Errorf("a PR was opened for a failed job")

@@ -147,7 +147,6 @@ func commitAfterRef(ctx context.Context, e *env) error {
 	if err := e.pushTag(p, tag); err != nil {
 		return err
 	}
-	// The tracker records the error after the attempt, rollback included.
 	err = e.await(ctx, "a failed commit attempt", func() bool {
 		st, _ := harness.Promotion(e.s.Promoter, p.name, tag)
 		return strings.Contains(st.Error, "committing")
@@ -155,13 +154,22 @@ func commitAfterRef(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
+	// promoter retries at once (the job's success enqueues the tag too), so
+	// a look now could land between a retry's createRef and its commit.
+	// Stop it (SIGTERM: the attempt in flight ends, its rollback included)
+	// and look at a quiet fork.
+	e.s.P.Stop()
 	if b := e.forkBranch(p, tag); b != "" {
-		return fmt.Errorf("after the failed commit the fork has branch %s at %.12s", branch(p, tag), b)
+		return fmt.Errorf("after the failed commits the fork has branch %s at %.12s", branch(p, tag), b)
 	}
 	if err := faultHit(e, 0); err != nil {
 		return err
 	}
 	if err := harness.ClearFaults(e.s.GitHub); err != nil {
+		return err
+	}
+	// The restart's resync finds the finished job runs and promotes.
+	if err := e.startPromoter(ctx); err != nil {
 		return err
 	}
 	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
@@ -213,14 +221,20 @@ func registryDown(ctx context.Context, e *env) error {
 	if err := e.pushTag(p, tag); err != nil {
 		return err
 	}
+	// Down for a while: at least 5 s, and until promoter has failed three
+	// attempts on it.
+	retries := func() float64 { n, _ := e.s.Metric("promoter_promotion_retries_total", `reason="transient"`); return n }
+	before, downSince := retries(), time.Now()
 	var st promoter.Status
-	err = e.await(ctx, "promoter to notice the registry is down", func() bool {
+	err = e.await(ctx, "promoter to fail three attempts on the down registry", func() bool {
 		st, _ = harness.Promotion(e.s.Promoter, p.name, tag)
-		return strings.Contains(st.Error, "connection refused")
+		return strings.Contains(st.Error, "connection refused") && retries() >= before+3 &&
+			time.Since(downSince) > 5*time.Second
 	})
 	if err != nil {
 		return err
 	}
+	fmt.Printf("    registry down for %.1fs\n", time.Since(downSince).Seconds())
 	if st.Stage == promoter.StageFailed {
 		return fmt.Errorf("a registry outage failed the promotion: %s", st.Error)
 	}
