@@ -183,15 +183,10 @@ func promoteUntrusted(ctx context.Context, e *env) error {
 
 func jobFailure(ctx context.Context, e *env) error {
 	p, tag := apisnoop, "v1.2.0"
-	digests, err := e.stage(p, tag)
+	digests, commit, err := e.prepare(p, tag, "failure")
 	if err != nil {
 		return err
 	}
-	commit, err := e.tag(p, tag)
-	if err != nil {
-		return err
-	}
-	e.jobs(p, tag, commit, "failure")
 	if err := e.pushTag(p, tag); err != nil {
 		return err
 	}
@@ -227,15 +222,10 @@ func jobFailure(ctx context.Context, e *env) error {
 
 func restartWhileWaiting(ctx context.Context, e *env) error {
 	p, tag := apisnoop, "v1.3.0"
-	digests, err := e.stage(p, tag)
+	digests, commit, err := e.prepare(p, tag, "pending")
 	if err != nil {
 		return err
 	}
-	commit, err := e.tag(p, tag)
-	if err != nil {
-		return err
-	}
-	e.jobs(p, tag, commit, "pending")
 	if err := e.pushTag(p, tag); err != nil {
 		return err
 	}
@@ -256,15 +246,10 @@ func restartWhileWaiting(ctx context.Context, e *env) error {
 
 func singleArch(ctx context.Context, e *env) error {
 	p, tag := apisnoop, "v1.4.0"
-	digests, err := e.stage(p, tag, "linux/amd64")
+	digests, _, err := e.prepare(p, tag, "success", "linux/amd64")
 	if err != nil {
 		return err
 	}
-	commit, err := e.tag(p, tag)
-	if err != nil {
-		return err
-	}
-	e.jobs(p, tag, commit, "success")
 	if err := e.pushTag(p, tag); err != nil {
 		return err
 	}

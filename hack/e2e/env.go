@@ -344,9 +344,10 @@ func (e *env) jobs(p project, tag, commit, state string) {
 	}
 }
 
-// release is the usual preparation: staged images, the tag, jobs done.
-func (e *env) release(p project, tag string) (map[string]string, string, error) {
-	digests, err := e.stage(p, tag)
+// prepare releases tag: staged images (multi-arch unless one platform is
+// given), the tag on a new commit, and the image jobs' runs in state.
+func (e *env) prepare(p project, tag, state string, platforms ...string) (map[string]string, string, error) {
+	digests, err := e.stage(p, tag, platforms...)
 	if err != nil {
 		return nil, "", err
 	}
@@ -354,8 +355,13 @@ func (e *env) release(p project, tag string) (map[string]string, string, error) 
 	if err != nil {
 		return nil, "", err
 	}
-	e.jobs(p, tag, commit, "success")
+	e.jobs(p, tag, commit, state)
 	return digests, commit, nil
+}
+
+// release is the usual preparation: multi-arch images, jobs succeeded.
+func (e *env) release(p project, tag string) (map[string]string, string, error) {
+	return e.prepare(p, tag, "success")
 }
 
 // ---------------------------------------------------------------- events

@@ -86,7 +86,7 @@ func githubHang(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	kDigests, kCommit, err := e.stageSingleArch(kueue, "v9.9.0")
+	kDigests, kCommit, err := e.prepare(kueue, "v9.9.0", "success", "linux/amd64") // kueue does not require multi-arch
 	if err != nil {
 		return err
 	}
@@ -115,21 +115,6 @@ func githubHang(ctx context.Context, e *env) error {
 	}
 	_, err = e.promoted(apisnoop, "v2.4.0", aCommit, aDigests)
 	return err
-}
-
-// stageSingleArch releases kueue's tag with a single-arch build: kueue does
-// not require multi-arch, so it is promoted as it is.
-func (e *env) stageSingleArch(p project, tag string) (map[string]string, string, error) {
-	digests, err := e.stage(p, tag, "linux/amd64")
-	if err != nil {
-		return nil, "", err
-	}
-	commit, err := e.tag(p, tag)
-	if err != nil {
-		return nil, "", err
-	}
-	e.jobs(p, tag, commit, "success")
-	return digests, commit, nil
 }
 
 // commitAfterRef: createRef succeeds, createCommitOnBranch fails until the
