@@ -222,13 +222,20 @@ func (e *env) quiet() {
 }
 
 // awaitCommitStatus waits for the `promotion` status on the tag's commit.
-func (e *env) awaitCommitStatus(tag, state string) harness.Status {
+// awaitCommitStatus waits for the tag's `promotion` status to be state,
+// with a target URL containing linking when given.
+func (e *env) awaitCommitStatus(tag, state string, linking ...string) harness.Status {
 	e.t.Helper()
 	ctx, cancel := harness.Deadline(wait)
 	defer cancel()
 	var s harness.Status
 	if err := harness.WaitFor(ctx, e.s.P, "commit status "+state, func() bool {
 		s, _ = harness.CommitStatus(e.s.GitHub, source, tag, "promotion")
+		for _, l := range linking {
+			if !strings.Contains(s.TargetURL, l) {
+				return false
+			}
+		}
 		return s.State == state
 	}); err != nil {
 		e.t.Fatalf("%v (status now %+v)", err, s)

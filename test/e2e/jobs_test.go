@@ -48,6 +48,22 @@ func (e *jobsEnv) run(name, tag, sha, state string, start time.Time) {
 	e.deck.Set(harness.Postsubmit(name, job, "kubernetes-sigs", "apisnoop", tag, sha, state, start))
 }
 
+// awaitWaitingOn waits until the promotion of tag waits on run, and only
+// on it.
+func (e *jobsEnv) awaitWaitingOn(tag, run string) {
+	e.t.Helper()
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	var st promoter.Status
+	err := harness.WaitFor(ctx, e.s.P, tag+" waiting on "+run, func() bool {
+		st, _ = harness.Promotion(e.s.Promoter, "apisnoop", tag)
+		return st.Stage == promoter.StageWaitingForJob && len(st.Jobs) == 1 && strings.Contains(st.Jobs[0], run)
+	})
+	if err != nil {
+		e.t.Fatalf("%v (last status %+v)", err, st)
+	}
+}
+
 // status is the `promotion` commit status on the tag's commit.
 func (e *jobsEnv) status(tag string) harness.Status {
 	s, _ := harness.CommitStatus(e.s.GitHub, source, tag, "promotion")
@@ -63,13 +79,10 @@ func TestJobPendingThenSuccess(t *testing.T) {
 	if code := e.webhook("v0.3.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	st := e.awaitStage("v0.3.0", promoter.StageWaitingForJob)
-	if len(st.Jobs) != 1 || !strings.Contains(st.Jobs[0], "run-1") {
-		t.Errorf("jobs %v", st.Jobs)
-	}
-	if s := e.awaitCommitStatus("v0.3.0", "pending"); !strings.Contains(s.TargetURL, "run-1") {
-		t.Errorf("pending status should link the run: %+v", s)
-	}
+	// The push may arrive before promoter's first Deck poll ("no run seen
+	// yet"), as a real push arrives before trigger's ProwJob: await the run.
+	e.awaitWaitingOn("v0.3.0", "run-1")
+	e.awaitCommitStatus("v0.3.0", "pending", "run-1")
 	if n := len(e.prFor("v0.3.0")); n != 0 {
 		t.Fatalf("a PR was opened while the job ran")
 	}
@@ -136,7 +149,7 @@ func TestJobsOfOtherTagsAndReposIgnored(t *testing.T) {
 	if code := e.webhook("v0.3.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	e.awaitStage("v0.3.0", promoter.StageWaitingForJob)
+	e.awaitWaitingOn("v0.3.0", "run-1")
 	// Let several polls and a resync pass (resyncPeriod 2s), then check.
 	ctx, cancel := harness.Deadline(wait)
 	defer cancel()
@@ -162,7 +175,7 @@ func TestRestartWhileWaiting(t *testing.T) {
 	if code := e.webhook("v0.3.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	e.awaitStage("v0.3.0", promoter.StageWaitingForJob)
+	e.awaitWaitingOn("v0.3.0", "run-1")
 	e.s.P.Stop()
 
 	// The job finishes while promoter is down; no webhook comes again.
