@@ -39,6 +39,7 @@ func cases() []testCase {
 		{"GraphQL commit fails after the branch was created: no orphan branch, then one PR", m, commitAfterRef},
 		{"registry 503s", m, registry5xx},
 		{"registry 429s with Retry-After", m, registry429},
+		{"registry hangs for one project: the other is promoted meanwhile", 2 * m, registryHang},
 		{"registry down for a while (server stopped, connections refused)", 2 * m, registryDown},
 		{finalBranches, m, noHalfWritten},
 		{finalSecrets, m, noSecrets},

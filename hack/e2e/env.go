@@ -282,6 +282,7 @@ func (e *env) heal() {
 		fmt.Println("    (clearing GitHub faults:", err, ")")
 	}
 	e.proxy.Fail(0, 0, 0)
+	e.proxy.Hang("", 0)
 	e.proxy.Up()
 	if e.reg.P.Exited() {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -483,8 +484,15 @@ func (e *env) promoted(p project, tag, commit string, digests map[string]string)
 		}
 	}
 	if commit != "" {
-		st, _ := harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
-		if st.State != "success" {
+		// The stage shows pr-open just before the status is written.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		var st harness.Status
+		err := e.await(ctx, "the success status", func() bool {
+			st, _ = harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
+			return st.State == "success"
+		})
+		if err != nil {
 			return prs[0], fmt.Errorf("the promotion status on %.12s is %q, want success", commit, st.State)
 		}
 	}

@@ -231,6 +231,45 @@ func registryDown(ctx context.Context, e *env) error {
 	return err
 }
 
+// registryHang: every request for kueue's staging images hangs (2 min),
+// longer than promoter's registry timeout (30 s per operation). apisnoop's
+// tag, pushed after kueue's, is promoted meanwhile; kueue's attempt gives up
+// at the timeout and, once the hang ends, completes.
+func registryHang(ctx context.Context, e *env) error {
+	kDigests, kCommit, err := e.prepare(kueue, "v9.9.1", "success", "linux/amd64")
+	if err != nil {
+		return err
+	}
+	aDigests, aCommit, err := e.release(apisnoop, "v3.3.0")
+	if err != nil {
+		return err
+	}
+	e.proxy.Hang("/k8s-staging-kueue/", 2*time.Minute)
+	start := time.Now()
+	if err := e.pushTag(kueue, "v9.9.1"); err != nil {
+		return err
+	}
+	if err := e.pushAndPromote(ctx, apisnoop, "v3.3.0", aCommit, aDigests); err != nil {
+		return fmt.Errorf("apisnoop, while kueue's registry hangs: %w", err)
+	}
+	fmt.Printf("    apisnoop promoted %.1fs into kueue's registry hang\n", time.Since(start).Seconds())
+	var st promoter.Status
+	err = e.await(ctx, "kueue's attempt to time out", func() bool {
+		st, _ = harness.Promotion(e.s.Promoter, kueue.name, "v9.9.1")
+		return strings.Contains(st.Error, "deadline exceeded")
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("    kueue's attempt gave up after %.1fs: %.120s\n", time.Since(start).Seconds(), st.Error)
+	e.proxy.Hang("", 0)
+	if _, err := e.settled(ctx, kueue, "v9.9.1", promoter.StagePROpen); err != nil {
+		return err
+	}
+	_, err = e.promoted(kueue, "v9.9.1", kCommit, kDigests)
+	return err
+}
+
 // ---------------------------------------------------------------- final checks
 
 // noHalfWritten: every branch in the bot's fork besides main is the head of

@@ -7,7 +7,9 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
+	"time"
 )
 
 // FaultProxy stands in front of a registry and misbehaves on demand: it
@@ -23,7 +25,9 @@ type FaultProxy struct {
 	srv        *http.Server
 	status     int
 	retryAfter int
-	left       int // requests still to fail
+	left       int    // requests still to fail
+	hang       string // requests whose path contains it wait hangFor
+	hangFor    time.Duration
 	requests   int
 	failed     int
 }
@@ -48,6 +52,14 @@ func (p *FaultProxy) Fail(status, n, retryAfter int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.status, p.left, p.retryAfter = status, n, retryAfter
+}
+
+// Hang makes requests whose path contains substr wait d (or until the
+// client gives up) before they are passed on; "" ends it.
+func (p *FaultProxy) Hang(substr string, d time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.hang, p.hangFor = substr, d
 }
 
 // Counts returns how many requests arrived and how many were failed.
@@ -102,7 +114,18 @@ func (p *FaultProxy) serve(w http.ResponseWriter, r *http.Request) {
 		p.failed++
 		status, retryAfter = p.status, p.retryAfter
 	}
+	var hang time.Duration
+	if p.hang != "" && strings.Contains(r.URL.Path, p.hang) {
+		hang = p.hangFor
+	}
 	p.mu.Unlock()
+	if hang > 0 {
+		select {
+		case <-time.After(hang):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	if status == 0 {
 		p.proxy.ServeHTTP(w, r)
 		return
