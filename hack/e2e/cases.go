@@ -155,8 +155,14 @@ func promoteTrusted(ctx context.Context, e *env) error {
 	return has(body, fmt.Sprintf("/pull/%d", pr.Number), digests["snoopdb"])
 }
 
+// The tag is staged but has no job runs: a finished run alone would start
+// the promotion (a lost push is made up for by the job), and only the
+// stranger's comment may be what writes nothing here.
 func promoteUntrusted(ctx context.Context, e *env) error {
-	if _, _, err := e.release(apisnoop, "v1.1.1"); err != nil {
+	if _, err := e.stage(apisnoop, "v1.1.1"); err != nil {
+		return err
+	}
+	if _, err := e.tag(apisnoop, "v1.1.1"); err != nil {
 		return err
 	}
 	n, err := e.comment("mallory-token", "please", "/promote v1.1.1\n")
