@@ -148,7 +148,7 @@ func promoteTrusted(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	pr, err := e.promoted(apisnoop, "v1.1.0", commit, digests)
+	pr, err := e.promoted(ctx, apisnoop, "v1.1.0", commit, digests)
 	if err != nil {
 		return err
 	}
@@ -176,14 +176,7 @@ func promoteUntrusted(ctx context.Context, e *env) error {
 	if err := has(body, "only"); err != nil {
 		return err
 	}
-	prs, err := e.prs(apisnoop, "v1.1.1")
-	if err != nil {
-		return err
-	}
-	if len(prs) != 0 || e.forkBranch(apisnoop, "v1.1.1") != "" {
-		return fmt.Errorf("a stranger's /promote wrote something: %d PRs, branch %q", len(prs), e.forkBranch(apisnoop, "v1.1.1"))
-	}
-	return nil
+	return e.nothingWritten(apisnoop, "v1.1.1")
 }
 
 // ---------------------------------------------------------------- jobs
@@ -204,14 +197,9 @@ func jobFailure(ctx context.Context, e *env) error {
 	if st.Stage != promoter.StageFailed {
 		return fmt.Errorf("a failed job's tag reached %s", st.Stage)
 	}
-	// The stage shows failed just before the status is written: await it.
-	var cs harness.Status
-	err = e.await(ctx, "the failure commit status", func() bool {
-		cs, _ = harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
-		return cs.State == "failure"
-	})
+	cs, err := e.awaitStatus(ctx, p, commit, "failure")
 	if err != nil {
-		return fmt.Errorf("%w (last %+v)", err, cs)
+		return err
 	}
 	if !strings.Contains(cs.TargetURL, "prow.k8s.io/view") {
 		return fmt.Errorf("the failure status links %q, not the run", cs.TargetURL)
@@ -220,11 +208,7 @@ func jobFailure(ctx context.Context, e *env) error {
 		return fmt.Errorf("a PR was opened for a failed job")
 	}
 	e.jobs(p, tag, commit, "success") // /retest: a newer run
-	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(p, tag, commit, digests)
-	return err
+	return e.awaitPromoted(ctx, p, tag, commit, digests)
 }
 
 func restartWhileWaiting(ctx context.Context, e *env) error {
@@ -244,11 +228,7 @@ func restartWhileWaiting(ctx context.Context, e *env) error {
 	if err := e.startPromoter(ctx); err != nil {
 		return err
 	}
-	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(p, tag, commit, digests)
-	return err
+	return e.awaitPromoted(ctx, p, tag, commit, digests)
 }
 
 func singleArch(ctx context.Context, e *env) error {
@@ -273,10 +253,7 @@ func singleArch(ctx context.Context, e *env) error {
 	if !strings.Contains(st.Error, digests["snoopdb"]) && !strings.Contains(st.Error, digests["auditlogger"]) {
 		return fmt.Errorf("the error names no digest: %s", st.Error)
 	}
-	if prs, _ := e.prs(p, tag); len(prs) != 0 || e.forkBranch(p, tag) != "" {
-		return fmt.Errorf("something was written for a refused promotion")
-	}
-	return nil
+	return e.nothingWritten(p, tag)
 }
 
 // ---------------------------------------------------------------- hook

@@ -458,7 +458,7 @@ func (e *env) forkBranch(p project, tag string) string {
 // promoted checks the whole result of one promotion: one PR, open, from
 // the right branch; the branch's commit changes only p's images.yaml and
 // adds every digest under tag; the tagged commit's status is success.
-func (e *env) promoted(p project, tag, commit string, digests map[string]string) (harness.PR, error) {
+func (e *env) promoted(ctx context.Context, p project, tag, commit string, digests map[string]string) (harness.PR, error) {
 	prs, err := e.prs(p, tag)
 	if err != nil {
 		return harness.PR{}, err
@@ -484,19 +484,46 @@ func (e *env) promoted(p project, tag, commit string, digests map[string]string)
 		}
 	}
 	if commit != "" {
-		// The stage shows pr-open just before the status is written.
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		var st harness.Status
-		err := e.await(ctx, "the success status", func() bool {
-			st, _ = harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
-			return st.State == "success"
-		})
-		if err != nil {
-			return prs[0], fmt.Errorf("the promotion status on %.12s is %q, want success", commit, st.State)
+		if _, err := e.awaitStatus(ctx, p, commit, "success"); err != nil {
+			return prs[0], err
 		}
 	}
 	return prs[0], nil
+}
+
+// awaitStatus waits for the commit's `promotion` status to be state: the
+// stage shows its end just before the status is written.
+func (e *env) awaitStatus(ctx context.Context, p project, commit, state string) (harness.Status, error) {
+	var st harness.Status
+	err := e.await(ctx, "the "+state+" status", func() bool {
+		st, _ = harness.CommitStatus(e.s.GitHub, p.repo, commit, "promotion")
+		return st.State == state
+	})
+	if err != nil {
+		return st, fmt.Errorf("the promotion status on %.12s is %q, want %s", commit, st.State, state)
+	}
+	return st, nil
+}
+
+// awaitPromoted waits for tag's PR and checks it (see promoted).
+func (e *env) awaitPromoted(ctx context.Context, p project, tag, commit string, digests map[string]string) error {
+	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
+		return err
+	}
+	_, err := e.promoted(ctx, p, tag, commit, digests)
+	return err
+}
+
+// nothingWritten checks tag has no PR and no branch in the fork.
+func (e *env) nothingWritten(p project, tag string) error {
+	prs, err := e.prs(p, tag)
+	if err != nil {
+		return err
+	}
+	if b := e.forkBranch(p, tag); len(prs) != 0 || b != "" {
+		return fmt.Errorf("something was written for %s %s: %d PRs, branch %q", p.name, tag, len(prs), b)
+	}
+	return nil
 }
 
 // pushAndPromote is the usual flow for one tag: push through hook, await
@@ -512,7 +539,7 @@ func (e *env) pushAndPromote(ctx context.Context, p project, tag, commit string,
 	if st.Stage != promoter.StagePROpen {
 		return fmt.Errorf("promotion failed: %s", st.Error)
 	}
-	_, err = e.promoted(p, tag, commit, digests)
+	_, err = e.promoted(ctx, p, tag, commit, digests)
 	return err
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/test/fakegithub/server"
 	"sigs.k8s.io/promoter/test/harness"
 )
 
@@ -18,7 +19,7 @@ import (
 
 // underGitHubFault promotes tag with fault f on, then checks f was hit
 // (exactly hits times when hits > 0).
-func underGitHubFault(ctx context.Context, e *env, tag string, f harness.Fault, hits int) error {
+func underGitHubFault(ctx context.Context, e *env, tag string, f server.Fault, hits int) error {
 	digests, commit, err := e.release(apisnoop, tag)
 	if err != nil {
 		return err
@@ -51,26 +52,26 @@ func faultHit(e *env, want int) error {
 
 // Prow's client retries 5xx itself (2 s, then 4 s).
 func github500(ctx context.Context, e *env) error {
-	return underGitHubFault(ctx, e, "v2.0.0", harness.Fault{Method: "GET",
+	return underGitHubFault(ctx, e, "v2.0.0", server.Fault{Method: "GET",
 		Path: "/contents/" + apisnoop.images, Status: 500, Times: 2}, 2)
 }
 
 // GraphQL is not retried by Prow's client: promoter's queue retries the
 // whole promotion, which is idempotent.
 func github502(ctx context.Context, e *env) error {
-	return underGitHubFault(ctx, e, "v2.1.0", harness.Fault{Method: "POST", Path: "/graphql", Status: 502, Times: 2}, 2)
+	return underGitHubFault(ctx, e, "v2.1.0", server.Fault{Method: "POST", Path: "/graphql", Status: 502, Times: 2}, 2)
 }
 
 // A secondary rate limit on opening the PR: Prow's client waits Retry-After
 // and sends it again; one PR results, not two.
 func githubSecondaryLimit(ctx context.Context, e *env) error {
-	return underGitHubFault(ctx, e, "v2.2.0", harness.Fault{Method: "POST", Path: "/repos/kubernetes/k8s.io/pulls",
+	return underGitHubFault(ctx, e, "v2.2.0", server.Fault{Method: "POST", Path: "/repos/kubernetes/k8s.io/pulls",
 		Status: 403, RetryAfter: 1, Times: 1}, 1)
 }
 
 func githubSlow(ctx context.Context, e *env) error {
 	start := time.Now()
-	err := underGitHubFault(ctx, e, "v2.3.0", harness.Fault{DelayMs: 1500}, 0)
+	err := underGitHubFault(ctx, e, "v2.3.0", server.Fault{DelayMs: 1500}, 0)
 	if err == nil {
 		fmt.Printf("    promoted in %.1fs with every GitHub call 1.5 s slow\n", time.Since(start).Seconds())
 	}
@@ -90,7 +91,7 @@ func githubHang(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := harness.AddFault(e.s.GitHub, harness.Fault{Method: "GET", Path: "/contents/" + apisnoop.images, DelayMs: 120000}); err != nil {
+	if _, err := harness.AddFault(e.s.GitHub, server.Fault{Method: "GET", Path: "/contents/" + apisnoop.images, DelayMs: 120000}); err != nil {
 		return err
 	}
 	if err := e.pushTag(apisnoop, "v2.4.0"); err != nil {
@@ -110,11 +111,7 @@ func githubHang(ctx context.Context, e *env) error {
 	if err := harness.ClearFaults(e.s.GitHub); err != nil {
 		return err
 	}
-	if _, err := e.settled(ctx, apisnoop, "v2.4.0", promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(apisnoop, "v2.4.0", aCommit, aDigests)
-	return err
+	return e.awaitPromoted(ctx, apisnoop, "v2.4.0", aCommit, aDigests)
 }
 
 // commitAfterRef: createRef succeeds, createCommitOnBranch fails until the
@@ -126,7 +123,7 @@ func commitAfterRef(ctx context.Context, e *env) error {
 	if err != nil {
 		return err
 	}
-	if _, err := harness.AddFault(e.s.GitHub, harness.Fault{Method: "POST", Path: "/graphql", Body: "createCommitOnBranch", Status: 502}); err != nil {
+	if _, err := harness.AddFault(e.s.GitHub, server.Fault{Method: "POST", Path: "/graphql", Body: "createCommitOnBranch", Status: 502}); err != nil {
 		return err
 	}
 	if err := e.pushTag(p, tag); err != nil {
@@ -157,11 +154,7 @@ func commitAfterRef(ctx context.Context, e *env) error {
 	if err := e.startPromoter(ctx); err != nil {
 		return err
 	}
-	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(p, tag, commit, digests)
-	return err
+	return e.awaitPromoted(ctx, p, tag, commit, digests)
 }
 
 // ---------------------------------------------------------------- registry
@@ -224,11 +217,7 @@ func registryDown(ctx context.Context, e *env) error {
 		return fmt.Errorf("a registry outage failed the promotion: %s", st.Error)
 	}
 	e.heal() // docker-registry and the proxy come back
-	if _, err := e.settled(ctx, p, tag, promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(p, tag, commit, digests)
-	return err
+	return e.awaitPromoted(ctx, p, tag, commit, digests)
 }
 
 // registryHang: every request for kueue's staging images hangs (2 min),
@@ -263,11 +252,7 @@ func registryHang(ctx context.Context, e *env) error {
 	}
 	fmt.Printf("    kueue's attempt gave up after %.1fs: %.120s\n", time.Since(start).Seconds(), st.Error)
 	e.proxy.Hang("", 0)
-	if _, err := e.settled(ctx, kueue, "v9.9.1", promoter.StagePROpen); err != nil {
-		return err
-	}
-	_, err = e.promoted(kueue, "v9.9.1", kCommit, kDigests)
-	return err
+	return e.awaitPromoted(ctx, kueue, "v9.9.1", kCommit, kDigests)
 }
 
 // ---------------------------------------------------------------- final checks

@@ -10,6 +10,7 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/test/fakegithub/server"
 )
 
 // PushEvent is a GitHub push event for a tag, shaped as GitHub sends it.
@@ -338,33 +339,17 @@ func ClosePR(github, repo, token string, number int) error {
 	return nil
 }
 
-// Fault is one rule of the stand-in's fault switch (see
-// test/fakegithub/README.md): requests matching Method, a Path substring of
-// the request URI and a Body substring get Status (0: served normally)
-// after DelayMs, Times times (0: until cleared).
-type Fault struct {
-	ID         int    `json:"id,omitempty"`
-	Method     string `json:"method,omitempty"`
-	Path       string `json:"path,omitempty"`
-	Body       string `json:"body,omitempty"`
-	Status     int    `json:"status,omitempty"`
-	Message    string `json:"message,omitempty"`
-	RetryAfter int    `json:"retryAfter,omitempty"`
-	DelayMs    int    `json:"delayMs,omitempty"`
-	Times      int    `json:"times,omitempty"`
-	Hits       int    `json:"hits,omitempty"`
-}
-
-// AddFault turns a fault on in the stand-in and returns it with its id.
-func AddFault(github string, f Fault) (Fault, error) {
-	var out Fault
+// AddFault turns a fault on in the stand-in (see test/fakegithub/README.md)
+// and returns it with its id.
+func AddFault(github string, f server.Fault) (server.Fault, error) {
+	var out server.Fault
 	err := postJSON(github+"/_fakegithub/faults", "", f, &out)
 	return out, err
 }
 
 // Faults lists the stand-in's faults with their hits.
-func Faults(github string) ([]Fault, error) {
-	var out []Fault
+func Faults(github string) ([]server.Fault, error) {
+	var out []server.Fault
 	err := getJSON(github+"/_fakegithub/faults", "", &out)
 	return out, err
 }
