@@ -160,7 +160,7 @@ func (c *Controller) commandProject(req CommentRequest, projects []*config.Proje
 			patterns = append(patterns, fmt.Sprintf("%s: `%s`", p.Name, p.GitTags))
 			continue
 		}
-		rel, err := p.Release(cmd.Tag)
+		rel, err := p.Release(cmd.Tag, "")
 		if err != nil {
 			return nil, err
 		}

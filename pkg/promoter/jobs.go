@@ -110,7 +110,7 @@ func (c *Controller) JobDone(r jobs.Run) {
 func (c *Controller) keysForRun(r jobs.Run) []Key {
 	var keys []Key
 	for _, p := range c.config().ProjectsFor(r.Org + "/" + r.Repo) {
-		rel, err := p.Release(r.BaseRef)
+		rel, err := p.Release(r.BaseRef, "")
 		if err != nil {
 			continue
 		}

@@ -109,7 +109,7 @@ func (c *Controller) plan(ctx context.Context, k Key, tr *Tracker, log *logrus.E
 // release is what the tag releases, limited to the named images when a
 // /promote names some.
 func release(p *config.Project, tag, commit string, only []string) (config.Release, error) {
-	rel, err := p.Release(tag)
+	rel, err := p.Release(tag, "")
 	if commit != "" {
 		rel, err = p.ReleaseCommit(commit)
 	}

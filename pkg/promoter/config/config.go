@@ -70,7 +70,13 @@ type Image struct {
 	gitTags     *regexp.Regexp
 	stagingTag  *template.Template
 	promotedTag *template.Template
+	byCommit    bool // stagingTag uses {{.Commit}}
 }
+
+// ByCommit reports whether the image's builds are found by the released
+// commit ({{.Commit}} in stagingTag) rather than by the tag: its job runs on
+// a branch, not on tags.
+func (img *Image) ByCommit() bool { return img.byCommit }
 
 // Duration reads "10m" or "2h" as YAML strings.
 type Duration struct{ time.Duration }

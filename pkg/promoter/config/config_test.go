@@ -72,7 +72,7 @@ func TestRelease(t *testing.T) {
 		{tag: "xv1.2.3"},
 	}
 	for _, tc := range tests {
-		r, err := p.Release(tc.tag)
+		r, err := p.Release(tc.tag, "")
 		if err != nil {
 			t.Fatalf("%s: %v", tc.tag, err)
 		}
@@ -113,7 +113,7 @@ func TestWholeTagMatch(t *testing.T) {
 		if p.Matches(tag) != want {
 			t.Errorf("Matches(%q) = %v, want %v", tag, !want, want)
 		}
-		r, err := p.Release(tag)
+		r, err := p.Release(tag, "")
 		if err != nil || (len(r.Images) > 0) != want {
 			t.Errorf("Release(%q) = %v, %v", tag, r.Images, err)
 		}
@@ -129,7 +129,7 @@ func TestReleaseRefusesHostileTags(t *testing.T) {
 	}
 	p := c.Project("apisnoop")
 	for _, tag := range []string{"v1;rm -rf /", "v1 foo: bar", "v1\"]", "v" + strings.Repeat("1", 200)} {
-		if _, err := p.Release(tag); err == nil {
+		if _, err := p.Release(tag, ""); err == nil {
 			t.Errorf("Release(%q) should fail", tag)
 		}
 		if !p.Matches(tag) {

@@ -135,6 +135,9 @@ func (img *Image) compile(at string) []error {
 	var err error
 	if img.stagingTag, err = parseTemplate(img.StagingTag, sample, true); err != nil {
 		add("stagingTag", "%v", err)
+	} else {
+		out, _ := render(img.stagingTag, sample, true)
+		img.byCommit = strings.Contains(out, commitMarker)
 	}
 	if img.promotedTag, err = parseTemplate(img.PromotedTag, sample, false); err != nil {
 		add("promotedTag", "%v", err)
@@ -152,12 +155,16 @@ func parseTemplate(text string, sample map[string]string, isRegexp bool) (*templ
 		return nil, fmt.Errorf("%w (names available: %s)", err, strings.Join(keys(sample), ", "))
 	}
 	if isRegexp {
+		out = strings.ReplaceAll(out, commitMarker, CommitPattern(sampleSHA))
 		if _, err := regexp.Compile(out); err != nil {
 			return nil, fmt.Errorf("not a regexp once filled in (%q): %v", out, err)
 		}
 	}
 	return t, nil
 }
+
+// sampleSHA fills {{.Commit}} when a template is tried at load.
+const sampleSHA = "0123456789abcdef0123456789abcdef01234567"
 
 func sampleData(re *regexp.Regexp) map[string]string {
 	data := map[string]string{"Tag": "v1.2.3"}
