@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -27,11 +28,12 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
-	"sigs.k8s.io/promoter/pkg/promoter/comments"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 	"sigs.k8s.io/promoter/pkg/promoter/registry"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
+	"sigs.k8s.io/promoter/pkg/promoter/trust"
 )
 
 type options struct {
@@ -52,6 +54,7 @@ type options struct {
 	prowJobNamespace string
 	deckURL          string
 	deckPollInterval time.Duration
+	jobsSyncTimeout  time.Duration
 }
 
 func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
@@ -66,6 +69,7 @@ func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.prowJobNamespace, "prowjob-namespace", "default", "Namespace of the ProwJobs (Prow's prowjob_namespace), read with --kubeconfig or the in-cluster config.")
 	fs.StringVar(&o.deckURL, "deck-url", "", "Read ProwJobs from Deck's /prowjobs.js at this URL instead of the cluster (for promoter running outside it).")
 	fs.DurationVar(&o.deckPollInterval, "deck-poll-interval", 30*time.Second, "How often to poll Deck with --deck-url (Deck refreshes every 30s).")
+	fs.DurationVar(&o.jobsSyncTimeout, "jobs-sync-timeout", 2*time.Minute, "How long to wait at start for the first full list of ProwJobs (cluster or Deck) before exiting with the reason.")
 	o.github.AddFlags(fs)
 	o.instrumentation.AddFlags(fs)
 	o.kubernetes.AddFlags(fs)
@@ -83,6 +87,9 @@ func (o *options) validate() error {
 	}
 	if o.deckURL != "" && o.deckPollInterval < time.Second/10 {
 		return errors.New("--deck-poll-interval must be at least 100ms")
+	}
+	if o.jobsSyncTimeout <= 0 {
+		return errors.New("--jobs-sync-timeout must be positive")
 	}
 	if err := o.kubernetes.Validate(o.dryRun); err != nil {
 		return err
@@ -143,62 +150,91 @@ func run(o options, log *logrus.Entry) error {
 	// A 404 is an expected answer here (no fork yet, no such file or tag):
 	// do not spend 6 s retrying it.
 	gh.SetMax404Retries(0)
-	pub := newPublisher(o, gh, log)
-	talk := comments.New(gh, countGitHub)
 	// Prow's secret agent censors each secret file's whole content; an HMAC
 	// file in the org/repo map form holds several tokens, each censored here.
 	censorSecrets(o)
+	// The bot's login, read once: its own comments are never commands, and
+	// its PRs are the ones to rebuild state from.
+	bot, err := gh.BotUser()
+	if err != nil {
+		return fmt.Errorf("reading the bot user from GitHub: %w", err)
+	}
 	src, err := jobSource(o, log)
 	if err != nil {
 		return err
 	}
+	pub := newPublisher(o, gh, bot.Login, log)
 	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
-	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{DryRun: o.dryRun, Log: log, Jobs: src, Talk: talker(o, talk)})
+	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{
+		DryRun: o.dryRun, Log: log, Jobs: src,
+		Source: source.New(gh, countGitHub), Trust: trust.New(gh, countGitHub),
+	})
+
+	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
+	var ready atomic.Bool
+	health.ServeReady(ready.Load)
+	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
+	serve(o, cfg, ctl, bot.Login, log)
 
 	interrupts.Run(func(ctx context.Context) { cfg.Watch(ctx, 10*time.Second, log) })
-	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
 	if !o.dryRun {
 		interrupts.Run(func(ctx context.Context) { ensureFork(ctx, pub, cfg.Config(), log) })
 	}
-	interrupts.Run(func(ctx context.Context) { watchJobs(ctx, src, ctl, log) })
-
-	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
-	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
-
-	mux := http.NewServeMux()
-	webhooks := hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log)
-	webhooks.IsBot = talk.IsBot
-	mux.Handle("/", webhooks)
-	mux.Handle("/promotions", hook.Promotions(ctl.Tracker().List))
-	externalplugins.ServeExternalPluginHelp(mux, log, hook.HelpProvider(cfg.Config))
-	srv := &http.Server{Addr: ":" + strconv.Itoa(o.port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-
-	health.ServeReady()
-	log.WithFields(logrus.Fields{"port": o.port, "dry-run": o.dryRun}).Info("promoter is serving.")
-	interrupts.ListenAndServe(srv, 5*time.Second)
+	// Job runs first: a reconcile before the source has synced would wait
+	// for runs it cannot see yet.
+	if err := startJobs(interrupts.Context(), src, ctl, o.jobsSyncTimeout); err != nil {
+		return err
+	}
+	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
+	interrupts.Run(func(ctx context.Context) {
+		ctl.RunResync(ctx, func() {
+			ready.Store(true)
+			log.Info("promoter is ready: job runs synced, first resync done.")
+		})
+	})
 	interrupts.WaitForGracefulShutdown()
 	return nil
 }
 
-func newPublisher(o options, gh github.Client, log *logrus.Entry) *pullrequest.Publisher {
+// serve starts the webhook, plugin help and /promotions server. It answers
+// before promoter is ready: a webhook is only queued.
+func serve(o options, cfg *config.Agent, ctl *promoter.Controller, bot string, log *logrus.Entry) {
+	mux := http.NewServeMux()
+	webhooks := hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log)
+	// GitHub logins are case-insensitive; Prow's BotUserChecker is not.
+	webhooks.IsBot = func(login string) bool { return strings.EqualFold(login, bot) }
+	mux.Handle("/", webhooks)
+	mux.Handle("/promotions", hook.Promotions(ctl.Tracker().List))
+	externalplugins.ServeExternalPluginHelp(mux, log, hook.HelpProvider(cfg.Config))
+	srv := &http.Server{Addr: ":" + strconv.Itoa(o.port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.WithFields(logrus.Fields{"port": o.port, "dry-run": o.dryRun, "bot": bot}).Info("promoter is serving.")
+	interrupts.ListenAndServe(srv, 5*time.Second)
+}
+
+// startJobs starts the job source and waits, bounded, for its first full
+// list. A source that cannot sync (RBAC forbids the list, the CRD is
+// missing, Deck refuses) is an error: promoter exits with the reason, since
+// running without job runs would let a failed image job go unnoticed.
+func startJobs(ctx context.Context, src jobs.Source, ctl *promoter.Controller, timeout time.Duration) error {
+	if src == nil {
+		return nil
+	}
+	if err := src.Start(ctx, ctl.JobDone, timeout); err != nil {
+		return fmt.Errorf("the ProwJob source did not start: %w", err)
+	}
+	return nil
+}
+
+func newPublisher(o options, gh github.Client, bot string, log *logrus.Entry) *pullrequest.Publisher {
 	endpoint, _, _ := strings.Cut(o.githubEndpoints, ",")
 	rest := &pullrequest.REST{Endpoint: endpoint, Token: secret.GetTokenGenerator(o.github.TokenPath)}
 	if o.github.TokenPath == "" {
 		rest.Token = nil
 	}
-	return pullrequest.New(gh, rest, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
+	return pullrequest.New(gh, rest, bot, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
 }
 
 func countGitHub(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }
-
-// talker answers /promote comments, except in a dry run, which writes
-// nothing to GitHub (not even a reply).
-func talker(o options, t *comments.Talker) promoter.Conversation {
-	if o.dryRun {
-		return nil
-	}
-	return t
-}
 
 // jobSource picks where image job runs are read: Deck when --deck-url is
 // set, else the cluster (--kubeconfig or the in-cluster config), else none.
@@ -220,27 +256,15 @@ func jobSource(o options, log *logrus.Entry) (jobs.Source, error) {
 	return nil, nil
 }
 
-// watchJobs starts the job source, then resyncs from state at start and
-// every resync period. Without a source the resync still reads open PRs.
-func watchJobs(ctx context.Context, src jobs.Source, ctl *promoter.Controller, log *logrus.Entry) {
-	if src != nil {
-		if err := src.Start(ctx, ctl.JobDone); err != nil {
-			log.WithError(err).Error("The ProwJob source did not start.")
-			return
-		}
-	}
-	ctl.RunResync(ctx)
-}
-
 // ensureFork makes the bot's fork at start, retrying, so the first promotion
 // never waits on fork creation.
 func ensureFork(ctx context.Context, pub *pullrequest.Publisher, c *config.Config, log *logrus.Entry) {
 	org, name, _ := strings.Cut(c.ManifestRepo, "/")
 	repo := pullrequest.Repo{Org: org, Name: name, Branch: c.ManifestBranch}
 	for delay := time.Second; ; delay = min(2*delay, 5*time.Minute) {
-		bot, fork, err := pub.EnsureFork(ctx, repo)
+		fork, err := pub.EnsureFork(ctx, repo)
 		if err == nil {
-			log.WithField("fork", bot+"/"+fork).Info("The bot's fork of the manifest repository is ready.")
+			log.WithField("fork", pub.Bot()+"/"+fork).Info("The bot's fork of the manifest repository is ready.")
 			return
 		}
 		log.WithError(err).Warn("Cannot ensure the bot's fork yet; will retry.")

@@ -2,6 +2,7 @@ package promoter
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -9,20 +10,11 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"sigs.k8s.io/promoter/pkg/promoter/comments"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/manifest"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
+	"sigs.k8s.io/promoter/pkg/promoter/trust"
 )
-
-// Conversation answers maintainers in the source repository
-// (pkg/promoter/comments).
-type Conversation interface {
-	React(org, repo string, commentID int) error
-	Reply(org, repo string, number int, body string) error
-	Trusted(org, repo, user string, allowed comments.Allowed) (bool, error)
-	TagExists(org, repo, tag string) (bool, error)
-	Pull(org, repo string, number int) (comments.PullState, error)
-}
 
 // Command is one parsed /promote command.
 type Command struct {
@@ -43,8 +35,13 @@ type CommentRequest struct {
 }
 
 // Comment handles a comment's commands in the background: an "eyes"
-// reaction at once, then one reply per command. It never blocks.
+// reaction at once, then one reply per command. It never blocks and makes
+// no call before it returns, so the webhook is answered first.
 func (c *Controller) Comment(req CommentRequest) {
+	if c.source == nil || c.trust == nil || c.dryRun {
+		c.log.WithField("repo", req.Org+"/"+req.Repo).Info("Ignoring /promote: this promoter writes nothing to GitHub.")
+		return
+	}
 	go func() {
 		c.comments <- struct{}{} // bound the comments in work at once
 		defer func() { <-c.comments }()
@@ -56,71 +53,73 @@ func (c *Controller) Comment(req CommentRequest) {
 
 func (c *Controller) handleComment(ctx context.Context, req CommentRequest) {
 	log := c.log.WithFields(logrus.Fields{"repo": req.Org + "/" + req.Repo, "number": req.Number, "user": req.User})
-	if c.talk == nil {
-		return
-	}
-	if err := c.talk.React(req.Org, req.Repo, req.CommentID); err != nil {
+	if err := c.source.React(ctx, req.Org, req.Repo, req.CommentID); err != nil {
 		log.WithError(err).Warn("Cannot react to the comment.")
 	}
 	for _, cmd := range req.Commands {
-		reply := func(format string, args ...any) {
-			body := fmt.Sprintf("@%s: ", req.User) + fmt.Sprintf(format, args...)
-			if err := c.talk.Reply(req.Org, req.Repo, req.Number, body); err != nil {
-				log.WithError(err).Warn("Cannot reply to /promote.")
-			}
+		c.command(ctx, req, cmd, c.replier(req, log), log)
+	}
+}
+
+// replier posts one answer to the comment's author. Replies that come when
+// a round settles run on their own context: the comment's may be over.
+func (c *Controller) replier(req CommentRequest, log *logrus.Entry) func(string) {
+	return func(text string) {
+		ctx, cancel := context.WithTimeout(context.Background(), c.attemptTimeout)
+		defer cancel()
+		if err := c.source.Reply(ctx, req.Org, req.Repo, req.Number, fmt.Sprintf("@%s: %s", req.User, text)); err != nil {
+			log.WithError(err).Warn("Cannot reply to /promote.")
 		}
-		c.command(ctx, req, cmd, reply, log)
 	}
 }
 
 // command checks one command and runs it; reply is called exactly once,
 // now or when the promotion settles.
-func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Command, reply func(string, ...any), log *logrus.Entry) {
+func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Command, reply func(string), log *logrus.Entry) {
 	if cmd.Err != nil {
-		reply("%v", cmd.Err)
+		reply(cmd.Err.Error())
 		return
 	}
 	projects := c.config().ProjectsFor(req.Org + "/" + req.Repo)
 	allowed := allowances(projects)
-	ok, err := c.talk.Trusted(req.Org, req.Repo, req.User, allowed)
+	ok, err := c.trust.Trusted(ctx, req.Org, req.Repo, req.User, allowed)
 	switch {
 	case err != nil:
 		log.WithError(err).Warn("Cannot check who may /promote.")
-		reply("I could not check your permissions on GitHub (%v); please try again later.", err)
+		reply(fmt.Sprintf("I could not check your permissions on GitHub (%v); please try again later.", err))
 		return
 	case !ok:
-		reply("only %s can use `/promote`.", comments.WhoMay(req.Org, req.Repo, allowed))
+		reply(fmt.Sprintf("only %s can use `/promote`.", trust.WhoMay(req.Org, req.Repo, allowed)))
 		return
 	case cmd.Tag == "":
-		c.promoteMerged(req, projects, cmd, reply, log)
+		c.promoteMerged(ctx, req, projects, cmd, reply, log)
 		return
 	}
-	p, err := c.commandProject(req, projects, cmd)
+	p, err := c.commandProject(ctx, req, projects, cmd)
 	if err != nil {
-		reply("%v", err)
+		reply(err.Error())
 		return
 	}
 	k := Key{Project: p.Name, Tag: cmd.Tag}
 	if cmd.DryRun {
-		reply("%s", c.preview(ctx, k, cmd.Images, log))
+		reply(c.preview(ctx, k, cmd.Images))
 		return
 	}
 	log.WithFields(logrus.Fields{"project": k.Project, "tag": k.Tag}).Info("/promote: promotion queued.")
-	c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
-	c.EnqueueOnly(k, cmd.Images)
+	c.Request(k, Ask{Images: cmd.Images, Prompt: true, Reply: func(st Status) { reply(outcome(st)) }})
 }
 
 // promoteMerged promotes the builds of a merged PR's merge commit, each
 // image under its staging tag, for every project of the repository.
-func (c *Controller) promoteMerged(req CommentRequest, projects []*config.Project, cmd Command, reply func(string, ...any), log *logrus.Entry) {
+func (c *Controller) promoteMerged(ctx context.Context, req CommentRequest, projects []*config.Project, cmd Command, reply func(string), log *logrus.Entry) {
 	if !req.IsPR {
 		reply("`/promote` alone promotes the builds of a merged pull request; in an issue, use `/promote <git-tag> [image...]`.")
 		return
 	}
-	pr, err := c.talk.Pull(req.Org, req.Repo, req.Number)
+	pr, err := c.source.Pull(ctx, req.Org, req.Repo, req.Number)
 	switch {
 	case err != nil:
-		reply("I could not read this pull request on GitHub (%v); please try again later.", err)
+		reply(fmt.Sprintf("I could not read this pull request on GitHub (%v); please try again later.", err))
 		return
 	case pr.Open:
 		reply("this pull request is not merged yet; `/promote` alone promotes a merged PR's builds, once its postsubmit image job has run.")
@@ -132,27 +131,24 @@ func (c *Controller) promoteMerged(req CommentRequest, projects []*config.Projec
 	for _, p := range projects {
 		rel, err := p.ReleaseCommit(pr.MergeSHA)
 		if err != nil {
-			reply("%v", err)
+			reply(err.Error())
 			return
 		}
 		k := Key{Project: p.Name, Tag: rel.GitTag}
 		log.WithFields(logrus.Fields{"project": k.Project, "commit": pr.MergeSHA}).Info("/promote: merged PR's builds queued.")
-		c.tracker.watch(k, func(st Status) { reply("%s", outcome(st)) })
-		c.tracker.begin(k)
-		c.tracker.update(k, func(s *Status) { s.only, s.commit, s.prompt = cmd.Images, pr.MergeSHA, true })
-		c.queue.Add(k)
+		c.Request(k, Ask{Images: cmd.Images, Commit: pr.MergeSHA, Prompt: true, Reply: func(st Status) { reply(outcome(st)) }})
 	}
 }
 
 // commandProject finds the project the command's tag releases, checking
 // the tag and the images a maintainer named.
-func (c *Controller) commandProject(req CommentRequest, projects []*config.Project, cmd Command) (*config.Project, error) {
-	exists, err := c.talk.TagExists(req.Org, req.Repo, cmd.Tag)
+func (c *Controller) commandProject(ctx context.Context, req CommentRequest, projects []*config.Project, cmd Command) (*config.Project, error) {
+	_, err := c.source.TagCommit(ctx, req.Org, req.Repo, cmd.Tag)
 	switch {
+	case errors.Is(err, source.ErrNoSuchTag):
+		return nil, fmt.Errorf("there is no tag `%s` in %s/%s; push the tag first", cmd.Tag, req.Org, req.Repo)
 	case err != nil:
 		return nil, fmt.Errorf("I could not look up tag `%s` on GitHub (%v); please try again later", cmd.Tag, err)
-	case !exists:
-		return nil, fmt.Errorf("there is no tag `%s` in %s/%s; push the tag first", cmd.Tag, req.Org, req.Repo)
 	}
 	var patterns []string
 	for _, p := range projects {
@@ -174,33 +170,41 @@ func (c *Controller) commandProject(req CommentRequest, projects []*config.Proje
 	return nil, fmt.Errorf("tag `%s` is not a release tag of any project of this repository (%s)", cmd.Tag, strings.Join(patterns, "; "))
 }
 
-// EnqueueOnly asks for key's promotion limited to images (all when nil).
-func (c *Controller) EnqueueOnly(k Key, images []string) {
-	c.tracker.begin(k)
-	c.tracker.update(k, func(s *Status) { s.only, s.prompt = images, true })
-	c.queue.Add(k)
-}
-
-// preview plans the promotion on a scratch tracker (so nothing a real round
-// sees changes) and says what the PR would be.
-func (c *Controller) preview(ctx context.Context, k Key, images []string, log *logrus.Entry) string {
-	tr := NewTracker()
-	tr.begin(k)
-	tr.update(k, func(s *Status) { s.only = images })
-	pl, err := c.plan(ctx, k, tr, log)
+// preview runs the same plan a real attempt would run now, with the same
+// inputs (the pending request's clock, if a round is under way), and says
+// what it would do: wait, fail, or open this PR.
+func (c *Controller) preview(ctx context.Context, k Key, images []string) string {
+	snap := snapshot{since: c.now(), only: images}
+	c.mu.Lock()
+	if r, ok := c.requests[k]; ok {
+		snap.since = r.since
+	}
+	c.mu.Unlock()
+	pl, err := c.plan(ctx, k, snap, forPreview)
+	var wait string
+	if len(pl.jobs.waiting) > 0 {
+		wait = "the promotion would first wait: " + strings.Join(pl.jobs.waiting, "; ")
+	}
 	switch {
+	case err != nil && wait != "":
+		return fmt.Sprintf("dry run for `%s`: %s; after that: %v", k.Tag, wait, err)
 	case err != nil:
 		return fmt.Sprintf("dry run for `%s`: no PR would be opened now: %v", k.Tag, err)
-	case pl == nil:
+	case pl.promoted():
 		return fmt.Sprintf("dry run for `%s`: already promoted; images.yaml has every digest and tag.", k.Tag)
 	}
+	lead := "this is the PR I would open"
+	if wait != "" {
+		lead = wait + ". Then " + lead
+	}
 	diff := manifest.Diff(pl.prop.Path, pl.old, pl.prop.Content)
-	return fmt.Sprintf("dry run: this is the PR I would open on %s/%s, from branch `%s`.\n\n"+
+	return fmt.Sprintf("dry run: %s on %s/%s, from branch `%s`.\n\n"+
 		"```diff\n%s```\n\n<details><summary>%s</summary>\n\n%s\n</details>\n",
-		pl.prop.Base.Org, pl.prop.Base.Name, pl.prop.Branch, diff, pl.prop.Title, quoteMentions(pl.prop.Body))
+		lead, pl.prop.Base.Org, pl.prop.Base.Name, pl.prop.Branch, diff, pl.prop.Title, quoteMentions(pl.prop.Body))
 }
 
-// outcome is the reply once a /promote's promotion settles.
+// outcome is the reply once a /promote's promotion settles (or, for an
+// image nobody is building, while it goes on waiting).
 func outcome(st Status) string {
 	switch st.Stage {
 	case StagePROpen:
@@ -209,6 +213,11 @@ func outcome(st Status) string {
 		return fmt.Sprintf("`%s` is already promoted: images.yaml has every digest and tag.%s", st.Tag, digests(st))
 	case StageFailed:
 		return fmt.Sprintf("`%s` was not promoted: %s", st.Tag, st.Error)
+	case StageClosed:
+		return fmt.Sprintf("the promotion PR for `%s` was closed without merging: %s", st.Tag, st.PR)
+	}
+	if !st.done {
+		return fmt.Sprintf("`%s` is not promoted yet: %s; %s.", st.Tag, st.Error, st.Note)
 	}
 	return fmt.Sprintf("`%s` dry run: %s", st.Tag, st.Note)
 }
@@ -221,8 +230,8 @@ func digests(st Status) string {
 	return b.String()
 }
 
-func allowances(ps []*config.Project) comments.Allowed {
-	var a comments.Allowed
+func allowances(ps []*config.Project) trust.Allowed {
+	var a trust.Allowed
 	for _, p := range ps {
 		a.Users = append(a.Users, p.AllowedUsers...)
 		a.Teams = append(a.Teams, p.AllowedTeams...)

@@ -75,7 +75,7 @@ func newFixtureWith(t *testing.T, cfgYAML string, src jobs.Source) *fixture {
 	gc.SetMax404Retries(0)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
-	pub := pullrequest.New(gc, &pullrequest.REST{Endpoint: f.gh.URL, Token: func() []byte { return []byte("token") }})
+	pub := pullrequest.New(gc, &pullrequest.REST{Endpoint: f.gh.URL, Token: func() []byte { return []byte("token") }}, server.DefaultBotLogin)
 	f.ctl = promoter.New(f.cfg.Config, registry.New(), pub, promoter.Options{Log: logrus.NewEntry(log), Jobs: src, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -111,14 +111,15 @@ func (f *fixture) await(k promoter.Key, stages ...promoter.Stage) promoter.Statu
 	return st
 }
 
-// promote enqueues the tag and waits for a terminal stage.
+// promote enqueues the tag and waits for the round it starts to settle.
 func (f *fixture) promote(tag string) promoter.Status {
 	f.t.Helper()
 	k := promoter.Key{Project: "apisnoop", Tag: tag}
+	asked := time.Now()
 	f.ctl.Enqueue(k)
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if st, ok := f.ctl.Tracker().Get(k); ok && (st.Stage == promoter.StagePROpen || st.Stage == promoter.StageFailed || st.Stage == promoter.StageAlreadyPromoted) {
+		if st, ok := f.ctl.Tracker().Get(k); ok && st.Settled() && st.Updated.After(asked) {
 			return st
 		}
 		time.Sleep(10 * time.Millisecond)
@@ -249,9 +250,9 @@ func TestProjectRemovedFromConfig(t *testing.T) {
 	t.Fatal("an unknown project was not refused")
 }
 
-// TestTagsOfOneProjectInParallel: two tags of one project arrive together.
-// They edit the same file, so they run one after the other; each PR holds
-// its own digest only.
+// TestTagsOfOneProjectInParallel: two tags of one project arrive together
+// and are worked on at once (each has its own branch, reset to upstream
+// main); each PR holds its own digest only.
 func TestTagsOfOneProjectInParallel(t *testing.T) {
 	f := newFixture(t, testConfig)
 	d3 := f.pushIndex("v20261124-v0.3.0")
@@ -287,7 +288,7 @@ func TestPromoteOnlyNamedImages(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := promoter.Key{Project: "apisnoop", Tag: "v0.3.0"}
-	f.ctl.EnqueueOnly(k, []string{"snoopdb"})
+	f.ctl.Request(k, promoter.Ask{Images: []string{"snoopdb"}, Prompt: true})
 	if st := f.await(k, promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
 		t.Fatalf("%s", st.Error)
 	}

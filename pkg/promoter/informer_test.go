@@ -33,7 +33,7 @@ func startInformer(t *testing.T) (context.Context, *prowfake.Clientset, *fixture
 	f := newFixtureWith(t, informerConfig, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	if err := src.Start(ctx, f.ctl.JobDone); err != nil {
+	if err := src.Start(ctx, f.ctl.JobDone, 0); err != nil {
 		t.Fatal(err)
 	}
 	return ctx, cs, f

@@ -1,14 +1,13 @@
 package promoter
 
 import (
-	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
-	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 )
 
 // jobCheck is what the image jobs of a release say.
@@ -16,72 +15,88 @@ type jobCheck struct {
 	urls    []string // newest run of each job, for /promotions and the PR
 	byImage map[string]string
 	doneAt  time.Time // when the last of them finished
-	note    string    // why the staging registry alone is the evidence
+	// waiting says why the promotion must wait: a run still going, or no
+	// run seen yet within jobWindow.
+	waiting []string
+	note    string // why the staging registry alone is the evidence
 }
 
-// checkJobs looks at the newest run of each image's job for the tag. While
-// one runs (or none has appeared within jobWindow) the promotion waits; a
-// failed newest run stops it with the run's link; an image job that never
-// ran falls back to the staging registry, and says so.
-func (c *Controller) checkJobs(k Key, tr *Tracker, p *config.Project, rel config.Release) (jobCheck, error) {
+// checkJobs looks at the newest run of each image's job for the release:
+// at the tag for a tag-built image, at the released commit on any branch
+// for one built from the commit. While one runs (or none has appeared
+// within jobWindow of the first ask) the promotion waits; a failed newest
+// run stops it with the run's link; a job that never ran falls back to the
+// staging registry, and says so.
+func (c *Controller) checkJobs(p *config.Project, rel config.Release, since time.Time) (jobCheck, error) {
 	jc := jobCheck{byImage: map[string]string{}}
 	if c.jobs == nil {
 		return jc, nil
 	}
-	org, repo, _ := strings.Cut(p.Repo, "/")
-	st, _ := tr.Get(k)
 	window := c.config().JobWindow.Duration
-	var waiting, missing []string
+	var missing []string
 	for _, img := range rel.Images {
 		if img.Job == "" {
 			continue
 		}
-		runs := c.runsOf(img.Job, org, repo, rel)
+		runs := c.runsOf(img, p.Repo, rel)
 		if len(runs) == 0 {
-			if time.Since(st.Started) < window {
-				waiting = append(waiting, fmt.Sprintf("no run of %s for %s seen yet", img.Job, rel.GitTag))
+			if until := since.Add(window); c.now().Before(until) {
+				jc.waiting = append(jc.waiting, fmt.Sprintf("no run of %s for %s seen yet (waiting until %s, then the staging registry alone is the evidence)",
+					img.Job, what(img, rel), until.UTC().Format(time.RFC3339)))
 			} else {
 				missing = append(missing, img.Job)
 			}
 			continue
 		}
 		r := runs[0]
-		jc.urls = append(jc.urls, r.URL)
+		if _, seen := jc.byImage[img.Name]; !seen && !slices.Contains(jc.urls, r.URL) {
+			jc.urls = append(jc.urls, r.URL)
+		}
 		jc.byImage[img.Name] = r.URL
 		switch {
 		case !r.Done():
-			waiting = append(waiting, fmt.Sprintf("image job %s is %s (%s)", img.Job, orState(r.State), r.URL))
+			jc.waiting = append(jc.waiting, fmt.Sprintf("image job %s is %s (%s)", img.Job, orState(r.State), r.URL))
 		case !r.Succeeded():
-			tr.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
 			return jc, permanent(&jobFailed{job: img.Job, state: r.State, url: r.URL})
 		case r.Completion.After(jc.doneAt):
 			jc.doneAt = r.Completion
 		}
 	}
-	tr.update(k, func(s *Status) { s.Jobs = append([]string{}, jc.urls...) })
-	if len(waiting) > 0 {
-		tr.update(k, func(s *Status) { s.Stage = StageWaitingForJob })
-		return jc, &waitError{msg: "waiting: " + strings.Join(waiting, "; "), forJob: true}
-	}
 	if len(missing) > 0 {
-		jc.note = fmt.Sprintf("no run of %s for this tag was seen within %s; the staging registry alone is the evidence", strings.Join(missing, ", "), window)
+		jc.note = fmt.Sprintf("no run of %s for %s was seen within %s; the staging registry alone is the evidence", strings.Join(missing, ", "), whatRelease(rel), window)
 	}
 	return jc, nil
 }
 
-// runsOf are the runs of job for the release: at the tag, or for a merged
-// PR's builds, the postsubmit runs at its merge commit.
-func (c *Controller) runsOf(job, org, repo string, rel config.Release) []jobs.Run {
-	if rel.Commit == "" {
-		return c.jobs.Runs(job, org, repo, rel.GitTag)
+// runsOf are the runs of the image's job that built this release, newest
+// first: at the tag, or for an image built from the released commit (and a
+// merged PR's builds), the postsubmit runs whose base SHA is the commit.
+func (c *Controller) runsOf(img config.ImageRelease, sourceRepo string, rel config.Release) []jobs.Run {
+	org, repo := owner(sourceRepo), name(sourceRepo)
+	if !img.ByCommit {
+		return c.jobs.Runs(img.Job, org, repo, rel.GitTag)
 	}
 	var out []jobs.Run
 	for _, r := range c.jobs.List() {
-		if r.Job == job && r.Org == org && r.Repo == repo && r.BaseSHA == rel.Commit {
+		if r.Job == img.Job && strings.EqualFold(r.Org, org) && strings.EqualFold(r.Repo, repo) && r.BaseSHA == rel.Commit {
 			out = append(out, r)
 		}
 	}
 	return out
+}
+
+func what(img config.ImageRelease, rel config.Release) string {
+	if img.ByCommit {
+		return fmt.Sprintf("commit %.12s", rel.Commit)
+	}
+	return rel.GitTag
+}
+
+func whatRelease(rel config.Release) string {
+	if rel.Merged {
+		return fmt.Sprintf("commit %.12s", rel.Commit)
+	}
+	return "this tag"
 }
 
 // jobFailed stops a promotion: the newest run of an image job failed.
@@ -98,15 +113,20 @@ func orState(s string) string {
 	return s
 }
 
-// JobDone is the job source's callback: a finished run of a configured image
-// job at one of a project's release tags enqueues that promotion. It never
-// blocks.
+// JobDone is the job source's callback for a finished run. A run of a
+// configured image job at a release tag asks for that tag's promotion; a
+// run on a branch wakes every pending promotion whose commit it built. It
+// never blocks.
 func (c *Controller) JobDone(r jobs.Run) {
 	for _, k := range c.keysForRun(r) {
 		c.Enqueue(k)
 	}
+	for _, k := range c.waitingOn(r.BaseSHA) {
+		c.queue.Add(k)
+	}
 }
 
+// keysForRun are the promotions a finished run at a tag asks for.
 func (c *Controller) keysForRun(r jobs.Run) []Key {
 	var keys []Key
 	for _, p := range c.config().ProjectsFor(r.Org + "/" + r.Repo) {
@@ -115,7 +135,7 @@ func (c *Controller) keysForRun(r jobs.Run) []Key {
 			continue
 		}
 		for _, img := range rel.Images {
-			if img.Job == r.Job {
+			if img.Job == r.Job && !img.ByCommit {
 				keys = append(keys, Key{Project: p.Name, Tag: r.BaseRef})
 				break
 			}
@@ -124,61 +144,24 @@ func (c *Controller) keysForRun(r jobs.Run) []Key {
 	return keys
 }
 
-// Resync rebuilds the work from state, not events: promoter's open PRs
-// (their hidden metadata) are recorded as open, and every finished run of a
-// configured image job at a release tag this process does not track yet is
-// enqueued. Reconciling a settled or open promotion again is
-// harmless (it finds the PR or "already promoted"); this only saves calls.
-func (c *Controller) Resync(ctx context.Context) error {
-	cfg := c.config()
-	repo := pullrequest.Repo{Org: owner(cfg.ManifestRepo), Name: name(cfg.ManifestRepo), Branch: cfg.ManifestBranch}
-	open, err := c.github.OpenPromotions(ctx, repo)
-	if err != nil {
-		return err
-	}
-	known := map[Key]bool{}
-	for _, o := range open {
-		k := Key{Project: o.Project, Tag: o.Tag}
-		known[k] = true
-		c.tracker.adopt(k, o.URL)
-	}
-	n := 0
-	for _, r := range c.runs() {
-		if !r.Done() {
-			continue
-		}
-		for _, k := range c.keysForRun(r) {
-			// A tracked key is settled, or queued, in work or waiting for
-			// its retry: either way it needs nothing from the resync.
-			if _, tracked := c.tracker.Get(k); known[k] || tracked {
-				continue
-			}
-			known[k] = true
-			c.Enqueue(k)
-			n++
-		}
-	}
-	c.log.WithField("open-prs", len(open)).WithField("enqueued", n).Info("Resync done.")
-	return nil
-}
-
-func (c *Controller) runs() []jobs.Run {
-	if c.jobs == nil {
+// waitingOn are the pending promotions of commit sha: a build of it on a
+// branch may be what they wait for. A tag's commit is known once an
+// attempt has looked it up (the status records it).
+func (c *Controller) waitingOn(sha string) []Key {
+	if sha == "" {
 		return nil
 	}
-	return c.jobs.List()
-}
-
-// RunResync resyncs now and every resyncPeriod until ctx ends.
-func (c *Controller) RunResync(ctx context.Context) {
-	for {
-		if err := c.Resync(ctx); err != nil {
-			c.log.WithError(err).Warn("Resync failed; the next one will try again.")
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(c.config().ResyncPeriod.Duration):
+	c.mu.Lock()
+	pending := make(map[Key]string, len(c.requests))
+	for k, r := range c.requests {
+		pending[k] = r.commit
+	}
+	c.mu.Unlock()
+	var out []Key
+	for k, commit := range pending {
+		if st, _ := c.tracker.Get(k); commit == sha || st.Commit == sha {
+			out = append(out, k)
 		}
 	}
+	return out
 }

@@ -6,18 +6,18 @@ import (
 
 	"github.com/sirupsen/logrus"
 
-	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
 )
 
-// report sets the `promotion` commit status on the tagged commit to match
+// report sets the `promotion` commit status on the released commit to match
 // the promotion's stage, once per change. A failure to report is logged: it
 // must not fail the promotion itself.
 func (c *Controller) report(ctx context.Context, k Key, log *logrus.Entry) {
-	if c.dryRun {
+	if c.dryRun || c.source == nil {
 		return
 	}
 	st, ok := c.tracker.Get(k)
-	if !ok || st.commit != "" {
+	if !ok || st.merged || st.Commit == "" {
 		return // a merged PR's builds: the reply on the PR is the report
 	}
 	want, ok := desiredStatus(st)
@@ -28,32 +28,32 @@ func (c *Controller) report(ctx context.Context, k Key, log *logrus.Entry) {
 	if p == nil {
 		return
 	}
-	if err := c.github.SetStatus(ctx, owner(p.Repo), name(p.Repo), k.Tag, want); err != nil {
+	if err := c.source.SetStatus(ctx, owner(p.Repo), name(p.Repo), st.Commit, want); err != nil {
 		log.WithError(err).Warn("Cannot set the promotion commit status.")
 		return
 	}
-	c.tracker.update(k, func(s *Status) { s.reported = want })
+	c.tracker.reported(k, want)
 }
 
 // desiredStatus is what the commit status should say in this stage.
-func desiredStatus(st Status) (pullrequest.CommitStatus, bool) {
+func desiredStatus(st Status) (source.Status, bool) {
 	firstJob := ""
 	if len(st.Jobs) > 0 {
 		firstJob = st.Jobs[0]
 	}
 	switch st.Stage {
 	case StageWaitingForJob:
-		return pullrequest.CommitStatus{State: "pending", Description: "Waiting for the image job to succeed", URL: firstJob}, true
+		return source.Status{State: "pending", Description: "Waiting for the image job to succeed", URL: firstJob}, true
 	case StagePROpen:
-		return pullrequest.CommitStatus{State: "success", Description: "Image promotion PR is open", URL: st.PR}, true
+		return source.Status{State: "success", Description: "Image promotion PR is open", URL: st.PR}, true
 	case StageAlreadyPromoted:
-		return pullrequest.CommitStatus{State: "success", Description: "Already promoted: images.yaml has these digests"}, true
+		return source.Status{State: "success", Description: "Already promoted: images.yaml has these digests"}, true
 	case StageFailed:
-		return pullrequest.CommitStatus{State: "failure", Description: fmt.Sprintf("Not promoted: %s", st.Error), URL: firstJob}, true
+		return source.Status{State: "failure", Description: fmt.Sprintf("Not promoted: %s", st.Error), URL: firstJob}, true
 	case StageResolving:
 		if st.Error != "" { // retrying: say why it is not done yet
-			return pullrequest.CommitStatus{State: "pending", Description: st.Error, URL: firstJob}, true
+			return source.Status{State: "pending", Description: st.Error, URL: firstJob}, true
 		}
 	}
-	return pullrequest.CommitStatus{}, false
+	return source.Status{}, false
 }

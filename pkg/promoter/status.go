@@ -5,11 +5,12 @@ import (
 	"sync"
 	"time"
 
-	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
 )
 
-// Key identifies one promotion: a git tag of a project. All work is keyed by
-// it, never by a webhook's delivery id (Prow's phony always sends "GUID").
+// Key identifies one promotion: a git tag of a project (for a merged PR's
+// builds, its merge commit's short SHA). All work is keyed by it, never by
+// a webhook's delivery id (Prow's phony always sends "GUID").
 type Key struct{ Project, Tag string }
 
 func (k Key) String() string { return k.Project + " " + k.Tag }
@@ -23,14 +24,13 @@ const (
 	StagePROpen          Stage = "pr-open"
 	StageAlreadyPromoted Stage = "already-promoted"
 	StageFailed          Stage = "failed"
+	// StageClosed: a reviewer closed the promotion PR without merging it.
+	StageClosed Stage = "closed"
 )
 
-// terminal stages end a round of work; a new event starts a new round.
-func (s Stage) terminal() bool {
-	return s == StagePROpen || s == StageAlreadyPromoted || s == StageFailed
-}
-
-// Status is one tracked promotion, as /promotions shows it.
+// Status is what happened to one promotion, as /promotions shows it. Only
+// an attempt (or the state rebuild from GitHub) writes it; what was asked
+// lives in the request.
 type Status struct {
 	Project string    `json:"project"`
 	Tag     string    `json:"tag"`
@@ -40,18 +40,22 @@ type Status struct {
 	Note    string    `json:"note,omitempty"`
 	Jobs    []string  `json:"jobs"`
 	Images  []Image   `json:"images,omitempty"`
+	Only    []string  `json:"only,omitempty"`   // the images this round was limited to
+	Commit  string    `json:"commit,omitempty"` // the released commit
 	Started time.Time `json:"started"`
 	Updated time.Time `json:"updated"`
+	// Warnings are things a reviewer should know that did not stop the
+	// promotion: quirks kept in images.yaml, platforms a build does not
+	// declare.
+	Warnings []string `json:"warnings,omitempty"`
 
-	reported pullrequest.CommitStatus // last commit status set, to set each once
-	dryRun   bool                     // a dry run ended this round (its stage stays resolving)
-	only     []string                 // images a /promote limited this round to; nil: all
-	commit   string                   // a merged PR's merge commit: promote its builds, not a tag's
-	prompt   bool                     // a /promote asked: answer a missing staging image at once
+	reported source.Status // last commit status set, to set each once
+	done     bool          // this round has ended (terminal stage, or a dry run)
+	merged   bool          // a merged PR's builds: the reply is the report, no commit status
 }
 
-// settled reports whether this round of work has ended.
-func (s *Status) settled() bool { return s.Stage.terminal() || s.dryRun }
+// Settled reports whether this round of work has ended.
+func (s Status) Settled() bool { return s.done }
 
 // Image is one resolved image of a promotion.
 type Image struct {
@@ -60,86 +64,46 @@ type Image struct {
 	StagingTag string   `json:"stagingTag"`
 	Tag        string   `json:"tag"`
 	Platforms  []string `json:"platforms,omitempty"`
+	// PassedOver are older staging builds of the same release, not
+	// promoted (the newest wins), as "tag@digest".
+	PassedOver []string `json:"passedOver,omitempty"`
 }
 
 // Tracker keeps the status of every promotion this process has seen.
 type Tracker struct {
-	mu       sync.Mutex
-	all      map[Key]*Status
-	watchers map[Key][]func(Status) // told once when the round settles
-	now      func() time.Time
+	mu  sync.Mutex
+	all map[Key]*Status
+	now func() time.Time
 }
 
 // NewTracker returns an empty tracker.
 func NewTracker() *Tracker {
-	return &Tracker{all: map[Key]*Status{}, watchers: map[Key][]func(Status){}, now: time.Now}
+	return &Tracker{all: map[Key]*Status{}, now: time.Now}
 }
 
-// watch calls f with key's status when its current round settles.
-func (t *Tracker) watch(k Key, f func(Status)) {
+// put records st as key's status.
+func (t *Tracker) put(k Key, st Status) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.watchers[k] = append(t.watchers[k], f)
+	st.Project, st.Tag = k.Project, k.Tag
+	if st.Jobs == nil {
+		st.Jobs = []string{}
+	}
+	st.Updated = t.now()
+	t.all[k] = &st
 }
 
-// settle tells the watchers of key, if its round has settled.
-func (t *Tracker) settle(k Key) {
+// adopt records a PR found on GitHub for a key this process has not seen
+// (after a restart, or one a standby has not worked on).
+func (t *Tracker) adopt(k Key, st Status) bool {
 	t.mu.Lock()
-	s, ok := t.all[k]
-	if !ok || !s.settled() || len(t.watchers[k]) == 0 {
-		t.mu.Unlock()
-		return
-	}
-	st, fs := *s, t.watchers[k]
-	delete(t.watchers, k)
+	_, ok := t.all[k]
 	t.mu.Unlock()
-	for _, f := range fs {
-		f(st)
-	}
-}
-
-// begin records interest in key. It starts a new round (and the clock of
-// its time limit) unless a round is already under way.
-func (t *Tracker) begin(k Key) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s, ok := t.all[k]
-	if ok && !s.settled() {
-		return
-	}
-	now := t.now()
-	ns := &Status{Project: k.Project, Tag: k.Tag, Stage: StageResolving, Jobs: []string{}, Started: now, Updated: now}
 	if ok {
-		ns.reported = s.reported // the commit status is still there: set it again only if it changes
+		return false
 	}
-	t.all[k] = ns
-}
-
-// adopt records an open PR found on GitHub for a key this process has not
-// seen (after a restart).
-func (t *Tracker) adopt(k Key, pr string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if _, ok := t.all[k]; ok {
-		return
-	}
-	now := t.now()
-	t.all[k] = &Status{Project: k.Project, Tag: k.Tag, Stage: StagePROpen, PR: pr, Jobs: []string{},
-		Note: "found open on GitHub at start", Started: now, Updated: now}
-}
-
-// update applies f to key's status under the lock.
-func (t *Tracker) update(k Key, f func(*Status)) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	s, ok := t.all[k]
-	if !ok {
-		now := t.now()
-		s = &Status{Project: k.Project, Tag: k.Tag, Jobs: []string{}, Started: now}
-		t.all[k] = s
-	}
-	f(s)
-	s.Updated = t.now()
+	t.put(k, st)
+	return true
 }
 
 // Get returns a copy of key's status.
@@ -168,4 +132,13 @@ func (t *Tracker) List() []Status {
 		return out[i].Project+out[i].Tag < out[j].Project+out[j].Tag
 	})
 	return out
+}
+
+// reported records the commit status last set for key.
+func (t *Tracker) reported(k Key, s source.Status) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if st, ok := t.all[k]; ok {
+		st.reported = s
+	}
 }

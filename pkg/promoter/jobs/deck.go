@@ -74,15 +74,22 @@ func NewDeck(baseURL string, interval time.Duration, opts ...DeckOption) Source 
 
 // Start polls until the first poll succeeds (a Deck briefly down at start
 // does not stop promoter), reports every done run of it, then polls every
-// interval in the background until ctx ends.
-func (d *deck) Start(ctx context.Context, onDone func(Run)) error {
+// interval in the background until ctx ends. A 4xx answer (a wrong URL, a
+// Deck that refuses promoter) ends the wait at once; other failures are
+// retried until timeout.
+func (d *deck) Start(ctx context.Context, onDone func(Run), timeout time.Duration) error {
 	endpoint, err := d.endpoint()
 	if err != nil {
 		return err
 	}
 	log := d.log.WithField("url", endpoint.Redacted())
-	first, err := d.firstPoll(ctx, endpoint.String(), log)
+	syncCtx, cancel := syncDeadline(ctx, timeout)
+	defer cancel()
+	first, err := d.firstPoll(syncCtx, endpoint.String(), log)
 	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		return err
 	}
 	d.report(nil, first, onDone)
@@ -111,13 +118,17 @@ func (d *deck) firstPoll(ctx context.Context, endpoint string, log *logrus.Entry
 	wait := min(firstPollBackoff, d.interval)
 	for {
 		runs, err := d.poll(ctx, endpoint)
-		if err == nil {
+		var refused *refusedError
+		switch {
+		case err == nil:
 			return runs, nil
+		case errors.As(err, &refused):
+			return nil, fmt.Errorf("reading ProwJobs from Deck was refused: %w", err)
 		}
 		log.WithError(err).WithField("retry-in", wait).Warn("Cannot read ProwJobs from Deck yet.")
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, errLast(context.Cause(ctx), err)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, d.interval)
@@ -172,7 +183,10 @@ func (d *deck) fetch(ctx context.Context, endpoint string) ([]Run, error) {
 		return nil, err
 	}
 	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
+	switch code := resp.StatusCode; {
+	case code >= 400 && code < 500 && code != http.StatusRequestTimeout && code != http.StatusTooManyRequests:
+		return nil, &refusedError{status: resp.Status}
+	case code != http.StatusOK:
 		return nil, fmt.Errorf("deck answered %s", resp.Status)
 	}
 	return decodeRuns(&limitedReader{r: resp.Body, n: d.maxBody})
@@ -322,3 +336,8 @@ func (l *limitedReader) Read(p []byte) (int, error) {
 	l.n -= int64(n)
 	return n, err
 }
+
+// refusedError is a Deck answer that retrying will not change.
+type refusedError struct{ status string }
+
+func (e *refusedError) Error() string { return "deck answered " + e.status }

@@ -113,6 +113,8 @@ func answerBadly(w http.ResponseWriter, how string) {
 	switch how {
 	case "500":
 		http.Error(w, "internal error", http.StatusInternalServerError)
+	case "401":
+		http.Error(w, "unauthorized", http.StatusUnauthorized)
 	case "truncated":
 		fmt.Fprint(w, `{"items":[{"kind":"ProwJob","spec":{"type":"postsub`)
 	case "html":
@@ -142,7 +144,7 @@ func startDeck(t *testing.T, d *fakeDeck, opts ...DeckOption) (Source, recorder)
 	t.Helper()
 	src := NewDeck(d.srv.URL, pollEvery, opts...)
 	rec := newRecorder()
-	if err := src.Start(t.Context(), rec.onDone); err != nil {
+	if err := src.Start(t.Context(), rec.onDone, 0); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	return src, rec
@@ -302,7 +304,7 @@ func TestDeckStartEndsWithContext(t *testing.T) {
 		d.awaitPolls(2)
 		cancel()
 	}()
-	err := NewDeck(d.srv.URL, pollEvery).Start(ctx, newRecorder().onDone)
+	err := NewDeck(d.srv.URL, pollEvery).Start(ctx, newRecorder().onDone, 0)
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Start = %v, want context.Canceled", err)
 	}
@@ -312,7 +314,7 @@ func TestDeckQuery(t *testing.T) {
 	for _, base := range []string{"", "/", "/deck", "/deck/"} {
 		t.Run(base, func(t *testing.T) {
 			d := newFakeDeck(t)
-			if err := NewDeck(d.srv.URL+base, pollEvery).Start(t.Context(), newRecorder().onDone); err != nil {
+			if err := NewDeck(d.srv.URL+base, pollEvery).Start(t.Context(), newRecorder().onDone, 0); err != nil {
 				t.Fatalf("Start: %v", err)
 			}
 			d.mu.Lock()
@@ -336,7 +338,7 @@ func TestDeckQuery(t *testing.T) {
 
 func TestDeckBadURL(t *testing.T) {
 	for _, u := range []string{"ftp://deck.example", "://deck", "deck.example"} {
-		if err := NewDeck(u, pollEvery).Start(t.Context(), newRecorder().onDone); err == nil {
+		if err := NewDeck(u, pollEvery).Start(t.Context(), newRecorder().onDone, 0); err == nil {
 			t.Errorf("Start with %q succeeded", u)
 		}
 	}
@@ -348,7 +350,7 @@ func TestDeckWithHTTPClient(t *testing.T) {
 	t.Cleanup(tls.Close)
 	// Only the server's own client trusts its certificate.
 	src := NewDeck(tls.URL, pollEvery, WithHTTPClient(tls.Client()))
-	if err := src.Start(t.Context(), newRecorder().onDone); err != nil {
+	if err := src.Start(t.Context(), newRecorder().onDone, 0); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	if got := names(src.List()); !slices.Equal(got, []string{"done"}) {

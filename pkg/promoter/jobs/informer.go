@@ -2,9 +2,11 @@ package jobs
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"sync"
+	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/tools/cache"
@@ -44,10 +46,29 @@ func NewInformer(cs versioned.Interface, namespace string) Source {
 // Start registers the handler, starts the informer and returns once both the
 // cache is synced and every job of the initial list has been handed to the
 // handler, so done runs that predate a restart are reported before Start
-// returns. It must be called once.
-func (i *informer) Start(ctx context.Context, onDone func(Run)) error {
+// returns. A list the API server refuses for good (forbidden, unauthorized,
+// no such resource) ends the wait at once with that error; others are
+// retried by the informer until timeout. It must be called once.
+func (i *informer) Start(ctx context.Context, onDone func(Run), timeout time.Duration) error {
 	if err := i.informer.AddIndexers(cache.Indexers{byRunKey: indexRunKey}); err != nil {
 		return fmt.Errorf("indexing ProwJobs: %w", err)
+	}
+	syncCtx, cancel := syncDeadline(ctx, timeout)
+	defer cancel()
+	var mu sync.Mutex
+	var last, refused error
+	err := i.informer.SetWatchErrorHandler(func(r *cache.Reflector, err error) {
+		cache.DefaultWatchErrorHandler(r, err)
+		mu.Lock()
+		defer mu.Unlock()
+		last = err
+		if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) || apierrors.IsNotFound(err) {
+			refused = err
+			cancel()
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("watching ProwJobs: %w", err)
 	}
 	reg, err := i.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
 		AddFunc:    func(obj any) { reportAdd(obj, onDone) },
@@ -57,13 +78,18 @@ func (i *informer) Start(ctx context.Context, onDone func(Run)) error {
 		return fmt.Errorf("watching ProwJobs: %w", err)
 	}
 	i.factory.Start(ctx.Done())
-	if !cache.WaitForCacheSync(ctx.Done(), i.informer.HasSynced, reg.HasSynced) {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		return errors.New("the ProwJob cache did not sync")
+	if cache.WaitForCacheSync(syncCtx.Done(), i.informer.HasSynced, reg.HasSynced) {
+		return nil
 	}
-	return nil
+	mu.Lock()
+	defer mu.Unlock()
+	switch {
+	case refused != nil:
+		return fmt.Errorf("listing ProwJobs was refused: %w", refused)
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return errLast(context.Cause(syncCtx), last)
 }
 
 // reportAdd reports a job that is already done when first seen: after a

@@ -41,7 +41,7 @@ func startInformer(t *testing.T, objs ...*prowapi.ProwJob) *cluster {
 		return true, w, err
 	})
 	c := &cluster{t: t, cs: cs, src: NewInformer(cs, testNS), rec: newRecorder()}
-	if err := c.src.Start(t.Context(), c.rec.onDone); err != nil {
+	if err := c.src.Start(t.Context(), c.rec.onDone, 0); err != nil {
 		t.Fatalf("Start: %v", err)
 	}
 	select {

@@ -19,7 +19,8 @@ func Title(project, gitTag string) string { return "Image promotion for " + proj
 type Evidence struct {
 	Project      string
 	GitTag       string
-	Commit       string // set for a merged PR's builds: GitTag is its short SHA
+	Commit       string // the released commit (a tag dereferenced), when known
+	Merged       bool   // a merged PR's builds: GitTag is Commit's short SHA
 	SourceRepo   string // "org/repo"
 	ManifestPath string
 	Images       []ImageEvidence
@@ -28,6 +29,9 @@ type Evidence struct {
 	Changes string
 	// Note says what evidence is missing, e.g. no job run was found.
 	Note string
+	// Warnings are things a reviewer should know that did not stop the
+	// promotion (quirks kept in images.yaml, undeclared platforms).
+	Warnings []string
 }
 
 // ImageEvidence is one image's line in the table.
@@ -41,7 +45,10 @@ type ImageEvidence struct {
 	Index       bool
 	Job         string // postsubmit job name, "" when the registry alone is evidence
 	JobURL      string // link to the run, when known
-	PassedOver  []Build
+	// ByCommit: built from the released commit where it landed (a branch
+	// build), not from a run at the tag.
+	ByCommit   bool
+	PassedOver []Build
 }
 
 // Build is an older staging build of the same release, not promoted.
@@ -67,10 +74,14 @@ const metadataPrefix = "<!-- promoter-metadata "
 // Body renders the PR description.
 func Body(e Evidence) string {
 	var b strings.Builder
-	if e.Commit != "" {
+	switch {
+	case e.Merged:
 		fmt.Fprintf(&b, "Promotes the staging images that commit [`%s`](https://github.com/%s/commit/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
 			e.GitTag, e.SourceRepo, e.Commit, e.SourceRepo, e.Project)
-	} else {
+	case e.Commit != "":
+		fmt.Fprintf(&b, "Promotes the staging images of tag [`%s`](https://github.com/%s/releases/tag/%s) of %s (commit [`%.12s`](https://github.com/%s/commit/%s)), for staging project `k8s-staging-%s`.\n\n",
+			e.GitTag, e.SourceRepo, e.GitTag, e.SourceRepo, e.Commit, e.SourceRepo, e.Commit, e.Project)
+	default:
 		fmt.Fprintf(&b, "Promotes the staging images that tag [`%s`](https://github.com/%s/releases/tag/%s) of %s built, for staging project `k8s-staging-%s`.\n\n",
 			e.GitTag, e.SourceRepo, e.GitTag, e.SourceRepo, e.Project)
 	}
@@ -81,9 +92,11 @@ func Body(e Evidence) string {
 			img.Name, img.Repository, img.Digest, img.StagingTag, img.PromotedTag, platforms(img), builtBy(img))
 	}
 	b.WriteString("\npromoter checked: each digest is the one its staging tag points at (the index, for multi-arch images); no tag moves to another digest; no `latest`.\n")
+	writeBuiltFromCommit(&b, e)
 	if e.Note != "" {
 		fmt.Fprintf(&b, "\nNote: %s.\n", e.Note)
 	}
+	writeWarnings(&b, e.Warnings)
 	writePassedOver(&b, e.Images)
 	if e.Changes != "" {
 		fmt.Fprintf(&b, "\nChanges to `%s`:\n%s", e.ManifestPath, e.Changes)
@@ -117,6 +130,43 @@ func builtBy(img ImageEvidence) string {
 		return "`" + img.Job + "`"
 	}
 	return "staging registry"
+}
+
+// writeBuiltFromCommit says which images were built on a branch from the
+// released commit, not by a run at the tag: the staging tag carries the
+// commit, which a reviewer can check against the tag.
+func writeBuiltFromCommit(b *strings.Builder, e Evidence) {
+	if e.Merged || e.Commit == "" {
+		return
+	}
+	var names []string
+	for _, img := range e.Images {
+		if img.ByCommit {
+			names = append(names, img.Name)
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "\n%s built from commit `%s` where it landed (the image job runs on a branch, not on tags); each staging tag names an abbreviation of that commit, and only builds of it were considered.\n",
+		strings.Join(names, ", "), e.Commit)
+}
+
+// maxWarnings keeps a file full of old quirks from drowning the PR body.
+const maxWarnings = 10
+
+func writeWarnings(b *strings.Builder, warnings []string) {
+	if len(warnings) == 0 {
+		return
+	}
+	b.WriteString("\nFor the reviewer (none of these stopped the promotion):\n")
+	for i, w := range warnings {
+		if i == maxWarnings {
+			fmt.Fprintf(b, "- and %d more\n", len(warnings)-maxWarnings)
+			break
+		}
+		fmt.Fprintf(b, "- %s\n", w)
+	}
 }
 
 func writePassedOver(b *strings.Builder, imgs []ImageEvidence) {

@@ -15,12 +15,12 @@ import (
 
 	githubql "github.com/shurcooL/githubv4"
 	"github.com/sirupsen/logrus"
+	"golang.org/x/sync/singleflight"
 	"sigs.k8s.io/prow/pkg/github"
 )
 
 // Client is the part of Prow's GitHub client the publisher calls.
 type Client interface {
-	BotUser() (*github.UserData, error)
 	GetRepo(owner, name string) (github.FullRepo, error)
 	CreateFork(owner, repo string) (string, error)
 	GetRef(org, repo, ref string) (string, error)
@@ -29,25 +29,24 @@ type Client interface {
 	UpdatePullRequest(org, repo string, number int, title, body *string, open *bool, branch *string, canModify *bool) error
 	QueryWithGitHubAppsSupport(ctx context.Context, q interface{}, vars map[string]interface{}, org string) error
 	MutateWithGitHubAppsSupport(ctx context.Context, m interface{}, input githubql.Input, vars map[string]interface{}, org string) error
-	GetSingleCommit(org, repo, SHA string) (github.RepositoryCommit, error)
-	CreateStatus(org, repo, SHA string, s github.Status) error
-	GetPullRequests(org, repo string) ([]github.PullRequest, error)
 }
 
 // Publisher opens promotion PRs on one GitHub (one client, one bot user).
 type Publisher struct {
 	gh   Client
 	rest *REST
+	bot  string // the login the token belongs to, read once at start
 	// Host builds PR links, e.g. github.com.
 	host string
 	log  *logrus.Entry
 	// Count, when set, is told of every call to Prow's client (for metrics).
 	count func(call string)
 
-	mu    sync.Mutex
-	bot   string
-	forks map[string]string // "org/repo" -> fork name under the bot
-	tags  map[string]string // "org/repo@tag" -> the commit it points at
+	// Making a fork takes GitHub up to minutes: one caller makes it while
+	// the others wait for that result, and no lock is held meanwhile.
+	forking singleflight.Group
+	mu      sync.Mutex
+	forks   map[string]string // "org/repo" -> fork name under the bot
 }
 
 // Option configures a Publisher.
@@ -64,10 +63,10 @@ func WithCounter(f func(call string)) Option {
 	return func(p *Publisher) { p.count = f; p.rest.Count = f }
 }
 
-// New returns a Publisher using Prow's client for what it can do and rest
-// for the rest.
-func New(gh Client, rest *REST, opts ...Option) *Publisher {
-	p := &Publisher{gh: gh, rest: rest, host: "github.com", forks: map[string]string{}, tags: map[string]string{},
+// New returns a Publisher for the bot user bot, using Prow's client for
+// what it can do and rest for the rest.
+func New(gh Client, rest *REST, bot string, opts ...Option) *Publisher {
+	p := &Publisher{gh: gh, rest: rest, bot: bot, host: "github.com", forks: map[string]string{},
 		log: logrus.WithField("component", "pullrequest"), count: func(string) {}}
 	for _, o := range opts {
 		o(p)
@@ -80,12 +79,19 @@ type Repo struct{ Org, Name, Branch string }
 
 func (r Repo) String() string { return r.Org + "/" + r.Name }
 
-// Head returns the commit the branch points at now.
-func (p *Publisher) Head(r Repo) (string, error) {
+// Bot is the login PRs are opened as.
+func (p *Publisher) Bot() string { return p.bot }
+
+// Head returns the commit the branch points at now. (Prow's GetRef takes no
+// context; the request timeout bounds it.)
+func (p *Publisher) Head(ctx context.Context, r Repo) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	p.count("GetRef")
 	sha, err := p.gh.GetRef(r.Org, r.Name, "heads/"+r.Branch)
 	if err != nil {
-		return "", fmt.Errorf("reading %s branch %s: %w", r, r.Branch, err)
+		return "", named(fmt.Errorf("reading %s branch %s: %w", r, r.Branch, err))
 	}
 	return sha, nil
 }
@@ -104,13 +110,13 @@ func (p *Publisher) ReadFile(ctx context.Context, r Repo, path, commit string) (
 	case errors.As(err, &nf) || github.IsNotFound(err):
 		return nil, fmt.Errorf("%s in %s at %.12s: %w", path, r, commit, ErrNotFound)
 	case err != nil:
-		return nil, fmt.Errorf("reading %s from %s: %w", path, r, err)
+		return nil, named(fmt.Errorf("reading %s from %s: %w", path, r, err))
 	case len(b) > 0:
 		return b, nil
 	}
 	b, err = p.rest.RawFile(ctx, r.Org, r.Name, path, commit)
 	if err != nil {
-		return nil, fmt.Errorf("reading %s from %s: %w", path, r, err)
+		return nil, named(fmt.Errorf("reading %s from %s: %w", path, r, err))
 	}
 	return b, nil
 }
@@ -139,9 +145,17 @@ type Outcome struct {
 
 // Publish makes the fork's branch hold the proposal and opens the PR, or
 // refreshes the one that is open. It pushes only when the file differs from
-// what the branch holds, so a reviewer's lgtm survives a refresh.
+// what the branch holds, so a reviewer's lgtm survives a refresh. Errors a
+// human must fix are named (ErrNotAFork, ErrForkConflict,
+// ErrBadCredentials, ErrForbidden); IsPermanent tells them from blips.
 func (p *Publisher) Publish(ctx context.Context, prop Proposal) (Outcome, error) {
-	bot, fork, err := p.EnsureFork(ctx, prop.Base)
+	out, err := p.publish(ctx, prop)
+	return out, named(err)
+}
+
+func (p *Publisher) publish(ctx context.Context, prop Proposal) (Outcome, error) {
+	bot := p.bot
+	fork, err := p.EnsureFork(ctx, prop.Base)
 	if err != nil {
 		return Outcome{}, err
 	}
@@ -256,41 +270,33 @@ func (p *Publisher) prURL(r Repo, n int) string {
 	return fmt.Sprintf("https://%s/%s/%s/pull/%d", p.host, r.Org, r.Name, n)
 }
 
-// EnsureFork returns the bot's login and its fork of r, creating the fork if
-// needed. Prow's EnsureFork waits 30 s before it first looks for a new fork;
-// this polls with a short backoff instead, so the first promotion after a
-// fork is made does not wait on a ticker. Call it at start to pay the cost
-// before any job succeeds.
-func (p *Publisher) EnsureFork(ctx context.Context, r Repo) (bot, fork string, err error) {
-	if _, err := p.botLogin(); err != nil {
-		return "", "", err
-	}
+// EnsureFork returns the bot's fork of r, creating it if needed. Prow's
+// EnsureFork waits 30 s before it first looks for a new fork; this polls
+// with a short backoff instead, so the first promotion after a fork is made
+// does not wait on a ticker. Call it at start to pay the cost before any
+// job succeeds. Concurrent callers share one attempt.
+func (p *Publisher) EnsureFork(ctx context.Context, r Repo) (string, error) {
+	key := r.String()
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if f, ok := p.forks[r.String()]; ok {
-		return p.bot, f, nil
+	f, ok := p.forks[key]
+	p.mu.Unlock()
+	if ok {
+		return f, nil
 	}
-	f, err := p.findOrCreateFork(ctx, r)
-	if err != nil {
-		return "", "", err
-	}
-	p.forks[r.String()] = f
-	return p.bot, f, nil
-}
-
-// botLogin is the login of the user the token belongs to (read once).
-func (p *Publisher) botLogin() (string, error) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.bot == "" {
-		p.count("BotUser")
-		u, err := p.gh.BotUser()
+	v, err, _ := p.forking.Do(key, func() (any, error) {
+		f, err := p.findOrCreateFork(ctx, r)
 		if err != nil {
-			return "", fmt.Errorf("finding the bot user: %w", err)
+			return "", err
 		}
-		p.bot = u.Login
+		p.mu.Lock()
+		p.forks[key] = f
+		p.mu.Unlock()
+		return f, nil
+	})
+	if err != nil {
+		return "", named(err)
 	}
-	return p.bot, nil
+	return v.(string), nil
 }
 
 func (p *Publisher) findOrCreateFork(ctx context.Context, r Repo) (string, error) {
@@ -300,7 +306,7 @@ func (p *Publisher) findOrCreateFork(ctx context.Context, r Repo) (string, error
 	case err == nil && repo.Fork && strings.EqualFold(repo.Parent.FullName, r.String()):
 		return repo.Name, nil
 	case err == nil:
-		return "", fmt.Errorf("the bot user %s has a repository %s that is not a fork of %s; rename or delete it", p.bot, repo.FullName, r)
+		return "", fmt.Errorf("%w: %s is not a fork of %s; rename or delete it, and promoter makes the fork", ErrNotAFork, repo.FullName, r)
 	case !github.IsNotFound(err):
 		return "", fmt.Errorf("looking for the bot's fork of %s: %w", r, err)
 	}

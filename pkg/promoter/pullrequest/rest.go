@@ -116,18 +116,23 @@ func (r *REST) MergeUpstream(ctx context.Context, owner, repo, branch string) er
 	_, err := r.do(ctx, "MergeUpstream", http.MethodPost, path, map[string]string{"branch": branch}, "", nil)
 	var apiErr *APIError
 	if errors.As(err, &apiErr) && apiErr.Status == http.StatusConflict {
-		return fmt.Errorf("the bot's fork %s/%s has commits on %s that upstream lacks, so it cannot be synced; reset that branch of the fork to upstream: %w", owner, repo, branch, err)
+		return fmt.Errorf("%w: %s/%s has commits on %s that upstream lacks, so it cannot be synced; reset that branch of the fork to upstream (%w)", ErrForkConflict, owner, repo, branch, err)
 	}
 	return err
 }
 
 // PullRequest is the part of GitHub's pull request this package reads.
 type PullRequest struct {
-	Number int    `json:"number"`
-	Title  string `json:"title"`
-	Body   string `json:"body"`
-	State  string `json:"state"`
-	Head   struct {
+	Number    int        `json:"number"`
+	Title     string     `json:"title"`
+	Body      string     `json:"body"`
+	State     string     `json:"state"`
+	MergedAt  *time.Time `json:"merged_at"`
+	UpdatedAt time.Time  `json:"updated_at"`
+	User      struct {
+		Login string `json:"login"`
+	} `json:"user"`
+	Head struct {
 		Ref  string `json:"ref"`
 		SHA  string `json:"sha"`
 		Repo struct {

@@ -100,7 +100,7 @@ func newEnv(t *testing.T) *env {
 	log.SetOutput(io.Discard)
 	var mu sync.Mutex
 	count := func(c string) { mu.Lock(); e.calls[c]++; mu.Unlock() }
-	e.pub = pullrequest.New(e.gh, &pullrequest.REST{Endpoint: ts.URL, Token: func() []byte { return []byte("token") }},
+	e.pub = pullrequest.New(e.gh, &pullrequest.REST{Endpoint: ts.URL, Token: func() []byte { return []byte("token") }}, bot,
 		pullrequest.WithLogger(logrus.NewEntry(log)), pullrequest.WithCounter(count))
 	return e
 }
@@ -133,7 +133,7 @@ func (e *env) file(ref string) string {
 
 func (e *env) openPRs() []github.PullRequest {
 	e.t.Helper()
-	prs, err := e.gh.GetPullRequests("kubernetes", "k8s.io")
+	prs, err := e.gh.Client.(github.Client).GetPullRequests("kubernetes", "k8s.io")
 	if err != nil {
 		e.t.Fatal(err)
 	}

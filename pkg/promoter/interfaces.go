@@ -1,0 +1,52 @@
+package promoter
+
+import (
+	"context"
+	"regexp"
+	"time"
+
+	"sigs.k8s.io/promoter/pkg/promoter/jobs"
+	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
+	"sigs.k8s.io/promoter/pkg/promoter/registry"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
+	"sigs.k8s.io/promoter/pkg/promoter/trust"
+)
+
+// Registry resolves staging builds (pkg/promoter/registry).
+type Registry interface {
+	Resolve(ctx context.Context, repository string, match *regexp.Regexp) (registry.Build, error)
+}
+
+// Jobs is where image job runs are read (pkg/promoter/jobs). The caller
+// starts the source; the controller only reads it.
+type Jobs interface {
+	// Runs are the runs of job for org/repo at baseRef, newest first.
+	Runs(job, org, repo, baseRef string) []jobs.Run
+	// List is every postsubmit run known, newest first.
+	List() []jobs.Run
+}
+
+// Manifests is the manifest repository's side of GitHub
+// (pkg/promoter/pullrequest).
+type Manifests interface {
+	Head(ctx context.Context, r pullrequest.Repo) (string, error)
+	ReadFile(ctx context.Context, r pullrequest.Repo, path, commit string) ([]byte, error)
+	Publish(ctx context.Context, p pullrequest.Proposal) (pullrequest.Outcome, error)
+	// Promotions are the bot's PRs: every open one, and those closed or
+	// merged since the given time.
+	Promotions(ctx context.Context, r pullrequest.Repo, since time.Time) ([]pullrequest.Promotion, error)
+}
+
+// Source is a release's source repository on GitHub (pkg/promoter/source).
+type Source interface {
+	TagCommit(ctx context.Context, org, repo, tag string) (string, error)
+	SetStatus(ctx context.Context, org, repo, sha string, s source.Status) error
+	Pull(ctx context.Context, org, repo string, number int) (source.PullState, error)
+	React(ctx context.Context, org, repo string, commentID int) error
+	Reply(ctx context.Context, org, repo string, number int, body string) error
+}
+
+// Trust decides who may /promote (pkg/promoter/trust).
+type Trust interface {
+	Trusted(ctx context.Context, org, repo, user string, allowed trust.Allowed) (bool, error)
+}
