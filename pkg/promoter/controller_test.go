@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -38,11 +39,15 @@ projects:
 type fixture struct {
 	t    *testing.T
 	root string
+	srv  *server.Server
 	gh   *httptest.Server
 	reg  *harness.Registry
 	cfg  *config.Agent
 	ctl  *promoter.Controller
+	talk *conversation
+	jobs jobs.Source
 	base string
+	stop func() // stops the running controller
 }
 
 func newFixture(t *testing.T, cfgYAML string) *fixture {
@@ -54,11 +59,11 @@ func newFixtureWith(t *testing.T, cfgYAML string, src jobs.Source) *fixture {
 	t.Helper()
 	f := &fixture{t: t, root: t.TempDir(), reg: harness.StartRegistry()}
 	t.Cleanup(f.reg.Close)
-	srv, err := server.New(server.Config{Root: f.root})
-	if err != nil {
+	var err error
+	if f.srv, err = server.New(server.Config{Root: f.root}); err != nil {
 		t.Fatal(err)
 	}
-	f.gh = httptest.NewServer(srv)
+	f.gh = httptest.NewServer(f.srv)
 	t.Cleanup(f.gh.Close)
 	if f.base, err = harness.SeedManifestRepo(f.root, f.reg.Host+"/k8s-staging-apisnoop"); err != nil {
 		t.Fatal(err)
@@ -68,20 +73,41 @@ func newFixtureWith(t *testing.T, cfgYAML string, src jobs.Source) *fixture {
 		t.Fatal(err)
 	}
 	f.cfg = config.Static(c)
+	f.talk = newConversation()
+	f.jobs = src
+	f.start()
+	return f
+}
+
+// start runs a new controller over the fixture's GitHub, registry, jobs and
+// conversation, as a restarted promoter would; the one running is stopped.
+func (f *fixture) start() {
+	f.t.Helper()
+	if f.stop != nil {
+		f.stop()
+	}
 	gc, err := github.NewClient(func() []byte { return []byte("token") }, func(b []byte) []byte { return b }, f.gh.URL+"/graphql", f.gh.URL)
 	if err != nil {
-		t.Fatal(err)
+		f.t.Fatal(err)
 	}
 	gc.SetMax404Retries(0)
 	log := logrus.New()
 	log.SetOutput(io.Discard)
 	pub := pullrequest.New(gc, &pullrequest.REST{Endpoint: f.gh.URL, Token: func() []byte { return []byte("token") }}, server.DefaultBotLogin)
-	f.ctl = promoter.New(f.cfg.Config, registry.New(), pub, promoter.Options{Log: logrus.NewEntry(log), Jobs: src, RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond})
+	var js promoter.Jobs
+	if f.jobs != nil {
+		js = f.jobs
+	}
+	f.ctl = promoter.New(f.cfg.Config, registry.New(), pub, promoter.Options{
+		Log: logrus.NewEntry(log), Jobs: js, Source: f.talk, Trust: f.talk,
+		RetryBase: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond,
+	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { f.ctl.Run(ctx, 2); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return f
+	var once sync.Once
+	f.stop = func() { once.Do(func() { cancel(); <-done }) }
+	f.t.Cleanup(f.stop)
 }
 
 func (f *fixture) pushIndex(tag string) string {

@@ -28,9 +28,14 @@ projects:
 // ProwJob clientset, as promoter runs in a cluster.
 func startInformer(t *testing.T) (context.Context, *prowfake.Clientset, *fixture) {
 	t.Helper()
+	return startInformerWith(t, informerConfig)
+}
+
+func startInformerWith(t *testing.T, cfg string) (context.Context, *prowfake.Clientset, *fixture) {
+	t.Helper()
 	cs := prowfake.NewSimpleClientset()
 	src := jobs.NewInformer(cs, "default")
-	f := newFixtureWith(t, informerConfig, src)
+	f := newFixtureWith(t, cfg, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	if err := src.Start(ctx, f.ctl.JobDone, 0); err != nil {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
@@ -50,7 +51,7 @@ func Send(url, event string, body []byte, secret string) (int, error) {
 		req.Header.Set("X-Hub-Signature-256", s256)
 		req.Header.Set("X-Hub-Signature", s1)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := webhookClient.Do(req)
 	if err != nil {
 		return 0, err
 	}
@@ -58,6 +59,10 @@ func Send(url, event string, body []byte, secret string) (int, error) {
 	resp.Body.Close()
 	return resp.StatusCode, nil
 }
+
+// webhookClient bounds a webhook delivery as GitHub does (10 s): promoter
+// must answer before it does any work.
+var webhookClient = &http.Client{Timeout: 10 * time.Second}
 
 // PR is what the stand-in shows of a pull request.
 type PR struct {

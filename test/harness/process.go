@@ -157,3 +157,14 @@ func (p *Process) Lines(s string) []string {
 
 // PID is the process id.
 func (p *Process) PID() int { return p.cmd.Process.Pid }
+
+// ExitCode waits up to d for the process to end and returns its exit code;
+// ok is false if it is still running.
+func (p *Process) ExitCode(d time.Duration) (code int, ok bool) {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode(), true
+	case <-time.After(d):
+		return 0, false
+	}
+}

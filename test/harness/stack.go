@@ -74,6 +74,15 @@ func NewStack(ctx context.Context, o StackOptions) (*Stack, error) {
 // is ready. A restart listens on the same ports, as a restarted pod keeps
 // its Service: Prow's hook keeps forwarding to the same endpoint.
 func (s *Stack) StartPromoter(ctx context.Context) error {
+	if err := s.LaunchPromoter(); err != nil {
+		return err
+	}
+	return WaitFor(ctx, s.P, "promoter to be ready", func() bool { return HTTPOK(s.Health + "/healthz/ready") })
+}
+
+// LaunchPromoter starts (or restarts) the promoter binary without waiting
+// for it to be ready.
+func (s *Stack) LaunchPromoter() error {
 	if s.ports == nil {
 		ports := make([]int, 4)
 		for i := range ports {
@@ -106,7 +115,7 @@ func (s *Stack) StartPromoter(ctx context.Context) error {
 	s.Promoter = fmt.Sprintf("http://127.0.0.1:%d", ports[0])
 	s.Health = fmt.Sprintf("http://127.0.0.1:%d", ports[1])
 	s.Metrics = fmt.Sprintf("http://127.0.0.1:%d", ports[2])
-	return WaitFor(ctx, p, "promoter to be ready", func() bool { return HTTPOK(s.Health + "/healthz/ready") })
+	return nil
 }
 
 // Stop ends both processes.
