@@ -145,6 +145,9 @@ func LoadJobs(testInfra string) (*Jobs, error) {
 			js.add(j)
 		}
 	}
+	if len(js.List) == 0 {
+		return nil, fmt.Errorf("%s: no postsubmits here; want test-infra's config/jobs/image-pushing", dir)
+	}
 	for i := range jc.Periodics {
 		j := newJob(dir, jc.Periodics[i].JobBase, lines)
 		j.Periodic = true

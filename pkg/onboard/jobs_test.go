@@ -3,6 +3,7 @@ package onboard
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -131,5 +132,14 @@ func TestLoadJobsRefusesBadJobConfig(t *testing.T) {
 	}
 	if _, err := LoadJobs(dir); err == nil {
 		t.Error("a branch regexp that does not compile was accepted")
+	}
+	// YAML that is not job config (a promoter config, say): no jobs is an
+	// error, not an empty plan.
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "config.yaml"), []byte("manifestRepo: kubernetes/k8s.io\nprojects: []\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadJobs(other); err == nil || !strings.Contains(err.Error(), "no postsubmits") {
+		t.Errorf("a directory of other YAML: %v", err)
 	}
 }
