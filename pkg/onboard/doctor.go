@@ -98,6 +98,8 @@ func (d *projectDoctor) add(sev Severity, field, fix, format string, args ...any
 func (d *projectDoctor) check() []Finding {
 	d.staging = d.in.K8sIO.ByImagesPath(d.p.ManifestPath)
 	switch {
+	case d.staging == nil && d.legacy():
+		d.add(Error, "manifestPath", d.manifestPathFix(), "%s is the legacy k8s.gcr.io copy, which nothing promotes from any more", d.p.ManifestPath)
 	case d.staging == nil:
 		d.add(Error, "manifestPath", d.manifestPathFix(), "%s is not an images.yaml in kubernetes/k8s.io", d.p.ManifestPath)
 	case d.staging.ImagesErr != nil:
@@ -118,6 +120,15 @@ func (d *projectDoctor) manifestPathFix() string {
 	return "set manifestPath to the project's registry.k8s.io/images/<dir>/images.yaml"
 }
 
+// legacy reports whether manifestPath is a file of the old k8s.gcr.io tree.
+func (d *projectDoctor) legacy() bool {
+	if !strings.HasPrefix(d.p.ManifestPath, "k8s.gcr.io/") {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(d.in.K8sIO.Root, filepath.FromSlash(d.p.ManifestPath)))
+	return err == nil
+}
+
 // closestStaging is the project the manifestPath was probably meant to
 // name: the directory nearest to the one it names, else the project's own.
 func (d *projectDoctor) closestStaging() *Staging {
@@ -125,7 +136,11 @@ func (d *projectDoctor) closestStaging() *Staging {
 	for _, s := range d.in.K8sIO.Sorted() {
 		dirs = append(dirs, s.Dir)
 	}
-	if c := closest(path.Base(path.Dir(d.p.ManifestPath)), dirs); c != "" {
+	dir := path.Base(path.Dir(d.p.ManifestPath))
+	if s := d.in.K8sIO.Stagings[dir]; s != nil {
+		return s // the same project under registry.k8s.io (a legacy path)
+	}
+	if c := closest(dir, dirs); c != "" {
 		return d.in.K8sIO.Stagings[c]
 	}
 	return d.in.K8sIO.Stagings[StagingPrefix+d.p.Name]

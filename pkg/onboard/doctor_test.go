@@ -73,6 +73,8 @@ func TestDoctorFindsPlantedMistakes(t *testing.T) {
 			Error, "projects[1].images[0].job", "is a periodic", "post-tagged-push-images", 1},
 		{"manifestPath that does not exist", plant(t, "  repo: example/snoop\n", "  repo: example/snoop\n  manifestPath: registry.k8s.io/images/k8s-staging-snop/images.yaml\n"),
 			Error, "projects[0].manifestPath", "is not an images.yaml in kubernetes/k8s.io", "did you mean registry.k8s.io/images/k8s-staging-snoop/images.yaml?", -1},
+		{"legacy k8s.gcr.io images.yaml", plant(t, "  repo: example/snoop\n", "  repo: example/snoop\n  manifestPath: k8s.gcr.io/images/k8s-staging-snoop/images.yaml\n"),
+			Error, "projects[0].manifestPath", "is the legacy k8s.gcr.io copy", "did you mean registry.k8s.io/images/k8s-staging-snoop/images.yaml?", -1},
 		{"no promoter-manifest for the default registry", plant(t, "- name: snoop\n  repo: example/snoop\n", "- name: snoopy\n  repo: example/snoop\n  manifestPath: registry.k8s.io/images/k8s-staging-snoop/images.yaml\n"),
 			Error, "projects[0].stagingRegistry", "its default, the src of registry.k8s.io/manifests/k8s-staging-snoopy/promoter-manifest.yaml, cannot be read", "set stagingRegistry: gcr.io/k8s-staging-snoop", 1},
 		{"commit-built while the job runs on tags", plant(t, "  repo: example/tagged\n", "  repo: example/tagged\n  stagingTag: 'v\\d{8}-(?:.+-g)?{{.Commit}}'\n"),

@@ -171,15 +171,19 @@ func tagEvidence(e *Entry) []string {
 	}
 	sort.Slice(all, func(i, j int) bool { return CompareVersions(all[i], all[j]) < 0 })
 	all = dedupe(all)
-	out := []string{fmt.Sprintf("gitTags: the form of the %d release tags its images were promoted under (%s ... %s), taken as the git tags", len(all), all[0], all[len(all)-1])}
+	span := all[0]
+	if len(all) > 1 {
+		span += " ... " + all[len(all)-1]
+	}
+	out := []string{fmt.Sprintf("gitTags: the form of the %s its images were promoted under (%s), taken as the git tags", plural(len(all), "release tag"), span)}
 	if len(all) < 3 {
-		out = append(out, fmt.Sprintf("evidence thin: only %d release tag(s) promoted; check the repository's git tags", len(all)))
+		out = append(out, fmt.Sprintf("evidence thin: only %s promoted; check the repository's git tags", plural(len(all), "release tag")))
 	}
 	if len(other) > 0 {
-		out = append(out, fmt.Sprintf("not matched: %d tags of other forms (%s)", len(other), describeTags(other, 3)))
+		out = append(out, fmt.Sprintf("not matched: %s of other forms (%s)", plural(len(other), "tag"), describeTags(other, 3)))
 	}
 	if builds > 0 {
-		out = append(out, fmt.Sprintf("not matched: %d build tags (v<date>-<commit>), promoted from builds rather than releases", builds))
+		out = append(out, fmt.Sprintf("not matched: %s (v<date>-<commit>), promoted from builds rather than releases", plural(builds, "build tag")))
 	}
 	if e.Mode.ByCommit {
 		out = append(out, "built by commit (stagingTag with {{.Commit}}):")
@@ -202,6 +206,13 @@ func modeNotes(e *Entry) []string {
 		}
 	}
 	return out
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func dedupe(sorted []string) []string {
