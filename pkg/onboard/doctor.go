@@ -83,12 +83,13 @@ func (in *Inputs) Doctor(raw []byte) []Finding {
 
 // projectDoctor checks one project of a config.
 type projectDoctor struct {
-	in       *Inputs
-	p        *config.Project
-	at       string
-	staging  *Staging
-	registry string // the staging registry promoter will use
-	findings []Finding
+	in        *Inputs
+	p         *config.Project
+	at        string
+	staging   *Staging
+	registry  string // the staging registry promoter will use
+	unmatched []unmatched
+	findings  []Finding
 }
 
 func (d *projectDoctor) add(sev Severity, field, fix, format string, args ...any) {
@@ -110,7 +111,53 @@ func (d *projectDoctor) check() []Finding {
 	for j := range d.p.Images {
 		d.checkImage(j, &d.p.Images[j])
 	}
+	d.reportUnmatched()
+	d.checkMissingImages()
 	return d.findings
+}
+
+// checkMissingImages warns about images promoted under the newest tag of
+// a project whose configured images are all released together (one newest
+// tag), but not configured themselves: the next release would be promoted
+// without them, which reviewers reject. Projects whose images are
+// versioned apart are not judged: equal tags there are a coincidence.
+func (d *projectDoctor) checkMissingImages() {
+	if d.staging == nil {
+		return
+	}
+	configured := map[string]bool{}
+	newest := ""
+	for _, img := range d.p.Images {
+		configured[img.Name] = true
+		t := newestTag(releaseTagsOf(d.staging, img.Name))
+		if t == "" || newest != "" && t != newest {
+			return
+		}
+		newest = t
+	}
+	seen := map[string]bool{}
+	for _, img := range d.staging.Images.Images {
+		if configured[img.Name] || seen[img.Name] {
+			continue
+		}
+		seen[img.Name] = true
+		if newestTag(releaseTagsOf(d.staging, img.Name)) == newest {
+			d.add(Warning, "images", fmt.Sprintf("add image %s, or confirm it is no longer built", img.Name),
+				"%s was last promoted as %s, the project's newest release, but is not configured: the next release would be promoted without it", img.Name, newest)
+		}
+	}
+}
+
+func releaseTagsOf(s *Staging, image string) []string {
+	var out []string
+	for _, e := range s.Images.Lookup(image) {
+		for _, t := range e.Tags {
+			if !IsBuildTag(t) {
+				out = append(out, t)
+			}
+		}
+	}
+	return out
 }
 
 func (d *projectDoctor) manifestPathFix() string {
@@ -236,23 +283,12 @@ func (d *projectDoctor) missingImage(at, name string) {
 
 // checkHistory checks gitTags against the tags the image was promoted
 // under, and returns git tags to try the job's branch filters on: those
-// of past releases, or an example of gitTags when there are none.
+// of past releases, or an example of gitTags when there are none. A
+// gitTags that fits no past release is noted for report.
 func (d *projectDoctor) checkHistory(at string, img *config.Image, rt *releaseTags, promoted []string) []string {
-	var release []string
-	for _, t := range promoted {
-		if !IsBuildTag(t) {
-			release = append(release, t)
-		}
-	}
 	past := rt.gitTagsFrom(promoted)
 	if len(past) == 0 && len(promoted) > 0 {
-		sev, what := Error, "release tags"
-		if len(release) == 0 {
-			sev, what = Warning, "build tags (no release tag yet)"
-		}
-		field := d.gitTagsField(at, img)
-		d.add(sev, field, "derive it from the promoted tags (promoter-config generate prints one), or fix promotedTag",
-			"%s with promotedTag %s gives none of the %d %s the image was promoted under (%s)", quote(img.GitTags), quote(img.PromotedTag), len(promoted), what, describeTags(promoted, 3))
+		d.unmatched = append(d.unmatched, unmatched{field: d.gitTagsField(at, img), img: img, promoted: promoted})
 	}
 	if len(past) > 0 {
 		return past
@@ -261,6 +297,48 @@ func (d *projectDoctor) checkHistory(at string, img *config.Image, rt *releaseTa
 		return []string{ex}
 	}
 	return nil
+}
+
+// unmatched is an image whose gitTags (with promotedTag) gives none of the
+// tags it was promoted under.
+type unmatched struct {
+	field    string
+	img      *config.Image
+	promoted []string
+}
+
+// reportUnmatched gives one finding per gitTags field, naming the images:
+// an error when they had release tags, a warning when only build tags.
+func (d *projectDoctor) reportUnmatched() {
+	var order []string
+	byField := map[string][]unmatched{}
+	for _, u := range d.unmatched {
+		if _, ok := byField[u.field]; !ok {
+			order = append(order, u.field)
+		}
+		byField[u.field] = append(byField[u.field], u)
+	}
+	for _, field := range order {
+		us := byField[field]
+		var names, tags []string
+		sev := Warning
+		for _, u := range us {
+			names = append(names, u.img.Name)
+			tags = append(tags, u.promoted...)
+			for _, t := range u.promoted {
+				if !IsBuildTag(t) {
+					sev = Error
+				}
+			}
+		}
+		what := "release tags"
+		if sev == Warning {
+			what = "build tags (no release tag yet)"
+		}
+		img := us[0].img
+		d.add(sev, field, "derive it from the promoted tags (promoter-config generate prints one), or fix promotedTag",
+			"%s with promotedTag %s gives none of the %s of %s (%s)", quote(img.GitTags), quote(img.PromotedTag), what, strings.Join(names, ", "), describeTags(tags, 3))
+	}
 }
 
 func (d *projectDoctor) gitTagsField(at string, img *config.Image) string {

@@ -24,6 +24,8 @@ projects:
   images:
   - name: tagged
     job: post-tagged-push-images
+  - name: tagged-amd64
+    job: post-tagged-push-images
 `
 
 func findingsFor(t *testing.T, in *Inputs, cfg string) []Finding {
@@ -66,7 +68,7 @@ func TestDoctorFindsPlantedMistakes(t *testing.T) {
 		{"staging registry other than src", plant(t, "  repo: example/snoop\n", "  repo: example/snoop\n  stagingRegistry: gcr.io/k8s-staging-other\n"),
 			Error, "projects[0].stagingRegistry", "gcr.io/k8s-staging-other differs from gcr.io/k8s-staging-snoop", "set stagingRegistry: gcr.io/k8s-staging-snoop", 1},
 		{"gitTags that matches no promoted tag", plant(t, "  repo: example/tagged\n  gitTags: '^v\\d+\\.\\d+\\.\\d+$'", "  repo: example/tagged\n  gitTags: '^release-\\d+$'"),
-			Error, "projects[1].gitTags", "gives none of the 3 release tags", "", 1},
+			Error, "projects[1].gitTags", "gives none of the release tags of tagged, tagged-amd64 (v1.0.0, v1.1.0-rc.1, v1.1.0 and 2 more)", "", 1},
 		{"job of another repository", plant(t, "job: post-tagged-push-images", "job: snoop-push-db-images"),
 			Error, "projects[1].images[0].job", "runs for pushes to example/snoop, not to example/tagged", "name a postsubmit of example/tagged", 1},
 		{"periodic", plant(t, "job: post-tagged-push-images", "job: periodic-tagged-push-images"),
@@ -79,8 +81,10 @@ func TestDoctorFindsPlantedMistakes(t *testing.T) {
 			Error, "projects[0].stagingRegistry", "its default, the src of registry.k8s.io/manifests/k8s-staging-snoopy/promoter-manifest.yaml, cannot be read", "set stagingRegistry: gcr.io/k8s-staging-snoop", 1},
 		{"commit-built while the job runs on tags", plant(t, "  repo: example/tagged\n", "  repo: example/tagged\n  stagingTag: 'v\\d{8}-(?:.+-g)?{{.Commit}}'\n"),
 			Warning, "projects[1].stagingTag", "post-tagged-push-images also runs for release tag pushes (e.g. v1.0.0)", `consider stagingTag: 'v\d{8}-{{.Tag}}'`, 0},
-		{"a job the job config names is missing", plant(t, "    job: post-tagged-push-images\n", ""),
+		{"a job the job config names is missing", plant(t, "  - name: tagged\n    job: post-tagged-push-images\n", "  - name: tagged\n"),
 			Warning, "projects[1].images[0].job", "while post-tagged-push-images builds it", "set job: post-tagged-push-images", 0},
+		{"an image released with the others left out", plant(t, "  - name: logger\n    job: snoop-push-logger-images\n", ""),
+			Warning, "projects[0].images", "logger was last promoted as v0.2.0, the project's newest release, but is not configured", "add image logger", 0},
 		{"invalid config", plant(t, "manifestRepo: kubernetes/k8s.io", "manifestRepo: k8s.io"),
 			Error, "config", `manifestRepo: want "org/repo"`, "promoter refuses this config", 1},
 	}
