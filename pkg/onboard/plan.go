@@ -156,13 +156,34 @@ func (p *Plan) planDir(dir string, s *Staging, jobs []*Job) {
 // configureDir makes one entry per source repository that builds at least
 // one image of the project.
 func (p *Plan) configureDir(s *Staging, jobs []*Job) {
+	order, unassigned, noRelease := placeImages(s, jobs)
+	var entries []*Entry
+	for _, e := range order {
+		e.keepLatest()
+		if len(e.Images) > 0 {
+			e.settle()
+			entries = append(entries, e)
+		}
+	}
+	switch {
+	case len(entries) > 0:
+		entries[0].Unassigned = unassigned
+		entries[0].Idle = idleJobs(jobs, entries)
+		p.Entries = append(p.Entries, entries...)
+	case noRelease > 0:
+		p.skip(s.Dir, NoReleaseTags, "%s", leftList(order, unassigned))
+	default:
+		p.skip(s.Dir, NoAttribution, "images %s; jobs %s", describeTags(imageNames(unassigned), 4), jobNames(jobs))
+	}
+}
+
+// placeImages puts each image of the project on the entry of the
+// repository whose job builds it, in its job's tag form, or says why not.
+func placeImages(s *Staging, jobs []*Job) (order []*Entry, unassigned []LeftOut, noRelease int) {
 	names, tags := imageTags(s)
 	attr := Attribute(names, jobs, soleJob(s, names, jobs))
-	byRepo := map[string]*Entry{}
-	var order []*Entry
-	var unassigned []LeftOut
 	forms := jobForms(names, tags, attr)
-	noRelease := 0
+	byRepo := map[string]*Entry{}
 	for _, name := range names {
 		a := attr[name]
 		if a.Job == nil {
@@ -184,24 +205,7 @@ func (p *Plan) configureDir(s *Staging, jobs []*Job) {
 		img.Job, img.Attribution = a.Job, a
 		e.Images = append(e.Images, img)
 	}
-	var entries []*Entry
-	for _, e := range order {
-		e.keepLatest()
-		if len(e.Images) > 0 {
-			e.settle()
-			entries = append(entries, e)
-		}
-	}
-	switch {
-	case len(entries) > 0:
-		entries[0].Unassigned = unassigned
-		entries[0].Idle = idleJobs(jobs, entries)
-		p.Entries = append(p.Entries, entries...)
-	case len(order) > 0 && noRelease > 0:
-		p.skip(s.Dir, NoReleaseTags, "%s", leftList(order, unassigned))
-	default:
-		p.skip(s.Dir, NoAttribution, "images %s; jobs %s", describeTags(imageNames(unassigned), 4), jobNames(jobs))
-	}
+	return order, unassigned, noRelease
 }
 
 // soleJob is the job that gets the images no job names, when it is the
