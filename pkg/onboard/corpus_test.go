@@ -22,7 +22,7 @@ var corpus struct {
 // corpusInputs loads the shared corpus once: test-infra's
 // config/jobs/image-pushing (2026-08) and kubernetes/k8s.io's
 // registry.k8s.io (2024-06), read in place. Nothing changes Inputs.
-func corpusInputs(t *testing.T) *Inputs {
+func corpusInputs(t testing.TB) *Inputs {
 	t.Helper()
 	corpus.once.Do(func() { corpus.in, corpus.skip, corpus.err = loadCorpus(t) })
 	if corpus.skip != "" {
@@ -34,7 +34,7 @@ func corpusInputs(t *testing.T) *Inputs {
 	return corpus.in
 }
 
-func loadCorpus(t *testing.T) (*Inputs, string, error) {
+func loadCorpus(t testing.TB) (*Inputs, string, error) {
 	root := repoRoot(t)
 	corpus := filepath.Join(root, "..", "shared", "corpus")
 	testInfra := filepath.Join(corpus, "test-infra")
@@ -49,7 +49,7 @@ func loadCorpus(t *testing.T) (*Inputs, string, error) {
 }
 
 // repoRoot is the directory holding go.mod.
-func repoRoot(t *testing.T) string {
+func repoRoot(t testing.TB) string {
 	t.Helper()
 	dir, err := os.Getwd()
 	if err != nil {
@@ -67,7 +67,7 @@ func repoRoot(t *testing.T) string {
 	}
 }
 
-func generateCorpus(t *testing.T, in *Inputs) ([]byte, *Plan) {
+func generateCorpus(t testing.TB, in *Inputs) ([]byte, *Plan) {
 	t.Helper()
 	cfg, p, _, err := in.Generate(nil, Source{Command: "promoter-config generate (test)", TestInfra: in.Jobs.Dir, K8sIO: in.K8sIO.Root})
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"io"
 	"path"
 	"regexp"
-	"sort"
 	"strings"
 
 	"sigs.k8s.io/promoter/pkg/promoter/config"
@@ -162,22 +161,31 @@ func RegistryProject(registry string) string {
 }
 
 func tagEvidence(e *Entry) []string {
-	var all, other []string
+	var other []string
+	distinct := map[string]bool{}
+	oldest, newest := "", ""
 	builds := 0
 	for _, img := range e.Images {
-		all = append(all, img.Pattern.Matched...)
+		for _, t := range img.Pattern.Matched {
+			distinct[t] = true
+			if oldest == "" || CompareVersions(t, oldest) < 0 {
+				oldest = t
+			}
+			if newest == "" || CompareVersions(t, newest) > 0 {
+				newest = t
+			}
+		}
 		other = append(other, img.Pattern.Other...)
 		builds += len(img.Pattern.Builds)
 	}
-	sort.Slice(all, func(i, j int) bool { return CompareVersions(all[i], all[j]) < 0 })
-	all = dedupe(all)
-	span := all[0]
-	if len(all) > 1 {
-		span += " ... " + all[len(all)-1]
+	span := oldest
+	if newest != oldest {
+		span += " ... " + newest
 	}
-	out := []string{fmt.Sprintf("gitTags: the form of the %s its images were promoted under (%s), taken as the git tags", plural(len(all), "release tag"), span)}
-	if len(all) < 3 {
-		out = append(out, fmt.Sprintf("evidence thin: only %s promoted; check the repository's git tags", plural(len(all), "release tag")))
+	n := len(distinct)
+	out := []string{fmt.Sprintf("gitTags: the form of the %s its images were promoted under (%s), taken as the git tags", plural(n, "release tag"), span)}
+	if n < 3 {
+		out = append(out, fmt.Sprintf("evidence thin: only %s promoted; check the repository's git tags", plural(n, "release tag")))
 	}
 	if len(other) > 0 {
 		out = append(out, fmt.Sprintf("not matched: %s of other forms (%s)", plural(len(other), "tag"), describeTags(other, 3)))
@@ -213,16 +221,6 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
-}
-
-func dedupe(sorted []string) []string {
-	var out []string
-	for i, s := range sorted {
-		if i == 0 || s != sorted[i-1] {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func writeImage(b *strings.Builder, e *Entry, img *ImagePlan) {
