@@ -1,6 +1,7 @@
 package onboard
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path"
@@ -89,6 +90,18 @@ func TestCorpusGenerateGivesAConfigPromoterAndDoctorAccept(t *testing.T) {
 	fs := in.Doctor(cfg)
 	if Errors(fs) != 0 {
 		t.Errorf("doctor finds errors in the generated config:\n%s", lines(fs))
+	}
+}
+
+// Regenerating from the same inputs gives the same bytes, so a config kept
+// in git shows only real changes when regenerated.
+func TestCorpusGenerateIsDeterministic(t *testing.T) {
+	in := corpusInputs(t)
+	first, _ := generateCorpus(t, in)
+	for range 3 {
+		if again, _ := generateCorpus(t, in); !bytes.Equal(again, first) {
+			t.Fatal("two runs over the same inputs gave different configs")
+		}
 	}
 }
 

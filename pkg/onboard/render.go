@@ -51,6 +51,7 @@ func writeHeader(b *strings.Builder, src Source) {
 #   %s  tag-built: the job runs for the release tag's push
 #   %s  commit-built: the job runs on a branch only, so a release is
 #       the branch build of the tagged commit (image-builder's git describe ends in it)
+# <semver> in a job's branches stands for the official semver regexp the jobs copy.
 
 manifestRepo: kubernetes/k8s.io
 manifestBranch: main
