@@ -7,9 +7,10 @@ GO ?= go
 test: verify
 	$(GO) test ./...
 
-# The plugin and the GitHub stand-in, into bin/.
+# The plugin, the onboarding tool and the GitHub stand-in, into bin/.
 build:
 	$(GO) build -o bin/promoter ./cmd/plugin
+	$(GO) build -o bin/promoter-config ./cmd/promoter-config
 	$(GO) build -o bin/fakegithub ./test/fakegithub
 
 # End to end on this machine: in-process registry, GitHub stand-in, the real
