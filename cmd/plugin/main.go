@@ -19,7 +19,6 @@ import (
 	prowconfig "sigs.k8s.io/prow/pkg/config"
 	"sigs.k8s.io/prow/pkg/config/secret"
 	prowflagutil "sigs.k8s.io/prow/pkg/flagutil"
-	"sigs.k8s.io/prow/pkg/github"
 	"sigs.k8s.io/prow/pkg/interrupts"
 	"sigs.k8s.io/prow/pkg/logrusutil"
 	"sigs.k8s.io/prow/pkg/metrics"
@@ -163,11 +162,12 @@ func run(o options, log *logrus.Entry) error {
 	if err != nil {
 		return err
 	}
-	pub := newPublisher(o, gh, bot.Login, log)
+	rest := newREST(o)
+	pub := pullrequest.New(gh, rest, bot.Login, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
 	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
 	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{
 		DryRun: o.dryRun, Log: log, Jobs: src,
-		Source: source.New(gh, countGitHub), Trust: trust.New(gh, countGitHub),
+		Source: source.New(gh, rest, countGitHub), Trust: trust.New(gh, countGitHub),
 	})
 
 	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
@@ -225,13 +225,15 @@ func startJobs(ctx context.Context, src jobs.Source, ctl *promoter.Controller, t
 	return nil
 }
 
-func newPublisher(o options, gh github.Client, bot string, log *logrus.Entry) *pullrequest.Publisher {
+// newREST makes the few REST calls Prow's client lacks, with its endpoint
+// and token.
+func newREST(o options) *pullrequest.REST {
 	endpoint, _, _ := strings.Cut(o.githubEndpoints, ",")
-	rest := &pullrequest.REST{Endpoint: endpoint, Token: secret.GetTokenGenerator(o.github.TokenPath)}
+	rest := &pullrequest.REST{Endpoint: endpoint, Token: secret.GetTokenGenerator(o.github.TokenPath), Count: countGitHub}
 	if o.github.TokenPath == "" {
 		rest.Token = nil
 	}
-	return pullrequest.New(gh, rest, bot, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
+	return rest
 }
 
 func countGitHub(call string) { promoter.GitHubCalls.WithLabelValues(call).Inc() }

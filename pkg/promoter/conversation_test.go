@@ -19,6 +19,7 @@ import (
 type conversation struct {
 	mu        sync.Mutex
 	missing   map[string]bool // tags that do not exist; any other resolves
+	tagList   []string        // what Tags lists
 	pulls     map[int]source.PullState
 	trusted   map[string]bool
 	trustErr  error
@@ -48,6 +49,17 @@ func (c *conversation) TagCommit(_ context.Context, org, repo, tag string) (stri
 		return "", fmt.Errorf("tag %s in %s/%s: %w", tag, org, repo, source.ErrNoSuchTag)
 	}
 	return commitOf(tag), nil
+}
+
+// Tags lists the tags set in c.tagList.
+func (c *conversation) Tags(context.Context, string, string) ([]source.Tag, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []source.Tag
+	for _, t := range c.tagList {
+		out = append(out, source.Tag{Name: t, Commit: commitOf(t)})
+	}
+	return out, nil
 }
 
 func (c *conversation) SetStatus(_ context.Context, _, _, _ string, s source.Status) error {

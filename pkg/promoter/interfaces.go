@@ -40,6 +40,8 @@ type Manifests interface {
 // Source is a release's source repository on GitHub (pkg/promoter/source).
 type Source interface {
 	TagCommit(ctx context.Context, org, repo, tag string) (string, error)
+	// Tags are the repository's recent tags with their commits.
+	Tags(ctx context.Context, org, repo string) ([]source.Tag, error)
 	SetStatus(ctx context.Context, org, repo, sha string, s source.Status) error
 	Pull(ctx context.Context, org, repo string, number int) (source.PullState, error)
 	React(ctx context.Context, org, repo string, commentID int) error

@@ -2,10 +2,13 @@ package promoter
 
 import (
 	"context"
+	"strings"
 	"time"
 
+	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
+	"sigs.k8s.io/promoter/pkg/promoter/source"
 )
 
 // closedLookback bounds how far back the state rebuild reads closed and
@@ -32,21 +35,87 @@ func (c *Controller) Resync(ctx context.Context) error {
 		c.tracker.adopt(k, adopted(pr))
 	}
 	n := 0
+	ask := func(k Key) {
+		if known[k] || c.pending(k) || c.coveredAll(k) {
+			return
+		}
+		known[k] = true
+		c.Enqueue(k)
+		n++
+	}
 	for _, r := range c.runs() {
 		if !r.Done() {
 			continue
 		}
 		for _, k := range c.keysForRun(r) {
-			if known[k] || c.pending(k) || c.coveredAll(k) {
-				continue
-			}
-			known[k] = true
-			c.Enqueue(k)
-			n++
+			ask(k)
 		}
+	}
+	for _, k := range c.commitBuilt(ctx, cfg) {
+		ask(k)
 	}
 	c.log.WithField("prs", len(prs)).WithField("enqueued", n).Info("Resync done.")
 	return nil
+}
+
+// commitBuilt finds the release tags of projects whose images are built
+// from the tagged commit on a branch: a finished run there names a commit,
+// not a tag, so the tags are read from the source repository (one call per
+// repository) and matched to the commits that finished runs built. This is
+// how a lost tag push of a commit-built release is found again.
+func (c *Controller) commitBuilt(ctx context.Context, cfg *config.Config) []Key {
+	if c.source == nil || c.jobs == nil {
+		return nil
+	}
+	built := map[string]map[string]bool{} // commit -> jobs that built it
+	for _, r := range c.jobs.List() {
+		if r.Done() {
+			if built[r.BaseSHA] == nil {
+				built[r.BaseSHA] = map[string]bool{}
+			}
+			built[r.BaseSHA][strings.ToLower(r.Org+"/"+r.Repo)+" "+r.Job] = true
+		}
+	}
+	var keys []Key
+	tagsOf := map[string][]source.Tag{}
+	for i := range cfg.Projects {
+		p := &cfg.Projects[i]
+		if !p.ByCommit() {
+			continue
+		}
+		tags, ok := tagsOf[p.Repo]
+		if !ok {
+			var err error
+			if tags, err = c.source.Tags(ctx, owner(p.Repo), name(p.Repo)); err != nil {
+				c.log.WithError(err).WithField("project", p.Name).Warn("Cannot list tags for the resync.")
+			}
+			tagsOf[p.Repo] = tags
+		}
+		for _, t := range tags {
+			if builtFor(p, t, built[t.Commit]) {
+				keys = append(keys, Key{Project: p.Name, Tag: t.Name})
+			}
+		}
+	}
+	return keys
+}
+
+// builtFor reports whether tag t releases a commit-built image of p whose
+// job has a finished run of t's commit.
+func builtFor(p *config.Project, t source.Tag, jobs map[string]bool) bool {
+	if len(jobs) == 0 {
+		return false
+	}
+	rel, err := p.Release(t.Name, "")
+	if err != nil {
+		return false
+	}
+	for _, img := range rel.Images {
+		if img.ByCommit && jobs[strings.ToLower(p.Repo)+" "+img.Job] {
+			return true
+		}
+	}
+	return false
 }
 
 // adopted is the status of a PR found on GitHub, for a key this process

@@ -243,7 +243,8 @@ func TestPromoteMergedPR(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stagingTag := "v20261124-" + sha[:7]
+	// A big repository's describe abbreviates to 10 digits, not 7.
+	stagingTag := "v20261124-v0.2.0-3-g" + sha[:10]
 	digest := e.pushIndex("snoopdb", stagingTag)
 	if _, err := e.reg.PushIndex("k8s-staging-apisnoop/auditlogger", stagingTag, "linux/amd64", "linux/arm64"); err != nil {
 		t.Fatal(err)

@@ -176,6 +176,17 @@ func (c *Config) ProjectsFor(repo string) []*Project {
 	return ps
 }
 
+// ByCommit reports whether any image of the project is built from the
+// released commit ({{.Commit}} in its stagingTag).
+func (p *Project) ByCommit() bool {
+	for i := range p.Images {
+		if p.Images[i].byCommit {
+			return true
+		}
+	}
+	return false
+}
+
 // PromoterManifestPath is where kubernetes/k8s.io keeps the project's
 // promoter-manifest.yaml, whose src registry is the default staging registry.
 func (p *Project) PromoterManifestPath() string {

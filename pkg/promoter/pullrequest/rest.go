@@ -185,3 +185,20 @@ func orDefault(v, d string) string {
 	}
 	return v
 }
+
+// Tag is a git tag and the commit it points at (annotated tags peeled).
+type Tag struct {
+	Name   string `json:"name"`
+	Commit struct {
+		SHA string `json:"sha"`
+	} `json:"commit"`
+}
+
+// Tags reads the first page (100) of a repository's tags: enough to find
+// the recent releases a resync looks for.
+func (r *REST) Tags(ctx context.Context, org, repo string) ([]Tag, error) {
+	path := fmt.Sprintf("/repos/%s/%s/tags?per_page=100", org, repo)
+	var tags []Tag
+	_, err := r.do(ctx, "ListTags", http.MethodGet, path, nil, "", &tags)
+	return tags, err
+}

@@ -43,21 +43,44 @@ type Status struct {
 	URL         string // the PR, or the failed job's run
 }
 
-// Conversation talks to source repositories through Prow's client.
+// Conversation talks to source repositories through Prow's client, and
+// lists tags with rest (Prow's client cannot at our version).
 type Conversation struct {
 	gh    Client
+	rest  *pullrequest.REST
 	count func(string)
 
 	mu   sync.Mutex
 	tags map[string]string // "org/repo@tag" -> the commit it points at
 }
 
-// New returns a Conversation; count, if not nil, is told of each GitHub call.
-func New(gh Client, count func(string)) *Conversation {
+// New returns a Conversation; count, if not nil, is told of each GitHub
+// call made through gh (rest counts its own).
+func New(gh Client, rest *pullrequest.REST, count func(string)) *Conversation {
 	if count == nil {
 		count = func(string) {}
 	}
-	return &Conversation{gh: gh, count: count, tags: map[string]string{}}
+	return &Conversation{gh: gh, rest: rest, count: count, tags: map[string]string{}}
+}
+
+// Tag is a release tag and its commit.
+type Tag struct{ Name, Commit string }
+
+// Tags are the repository's most recent tags (the first page GitHub
+// lists), each with its commit. Their commits are remembered for TagCommit.
+func (c *Conversation) Tags(ctx context.Context, org, repo string) ([]Tag, error) {
+	list, err := c.rest.Tags(ctx, org, repo)
+	if err != nil {
+		return nil, fmt.Errorf("listing the tags of %s/%s: %w", org, repo, err)
+	}
+	out := make([]Tag, len(list))
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i, t := range list {
+		out[i] = Tag{Name: t.Name, Commit: t.Commit.SHA}
+		c.tags[org+"/"+repo+"@"+t.Name] = t.Commit.SHA
+	}
+	return out, nil
 }
 
 // TagCommit returns the commit tag points at (an annotated tag is

@@ -238,6 +238,69 @@ func (s *Server) listBranches(c *reqCtx) {
 	writePage(c, refs, func(r refInfo) any { return c.branchJSON(rr, strings.TrimPrefix(r.Name, "refs/heads/"), r.SHA) })
 }
 
+// listTags answers GET /repos/{owner}/{repo}/tags: each tag's name and the
+// commit it points at (annotated tags peeled), newest version first.
+func (s *Server) listTags(c *reqCtx) {
+	rr, ok := c.repo()
+	if !ok {
+		return
+	}
+	refs, err := listRefs(c.ctx, rr.Dir, "refs/tags/")
+	if err != nil {
+		c.internal(err)
+		return
+	}
+	// GitHub does not document the order; newest release first is what a
+	// client reading the first page hopes for.
+	sort.SliceStable(refs, func(i, j int) bool { return naturalLess(refs[j].Name, refs[i].Name) })
+	api := c.base + "/repos/" + rr.Full()
+	writePage(c, refs, func(r refInfo) any {
+		name, sha := strings.TrimPrefix(r.Name, "refs/tags/"), r.SHA
+		if r.Peeled != "" {
+			sha = r.Peeled
+		}
+		return map[string]any{
+			"name":        name,
+			"commit":      map[string]any{"sha": sha, "url": api + "/commits/" + sha},
+			"zipball_url": api + "/zipball/refs/tags/" + name,
+			"tarball_url": api + "/tarball/refs/tags/" + name,
+			"node_id":     nodeID("Ref", rr.Full()+":"+r.Name),
+		}
+	})
+}
+
+// naturalLess orders names with their digit runs compared as numbers, so
+// v0.10.0 comes after v0.9.0.
+func naturalLess(a, b string) bool {
+	for a != "" && b != "" {
+		da, db := digitRun(a), digitRun(b)
+		if da > 0 && db > 0 {
+			na, nb := strings.TrimLeft(a[:da], "0"), strings.TrimLeft(b[:db], "0")
+			if len(na) != len(nb) {
+				return len(na) < len(nb)
+			}
+			if na != nb {
+				return na < nb
+			}
+			a, b = a[da:], b[db:]
+			continue
+		}
+		if a[0] != b[0] {
+			return a[0] < b[0]
+		}
+		a, b = a[1:], b[1:]
+	}
+	return len(a) < len(b)
+}
+
+func digitRun(s string) int {
+	n := 0
+	for n < len(s) && s[n] >= '0' && s[n] <= '9' {
+		n++
+	}
+	return n
+}
+
 func (s *Server) getBranch(c *reqCtx) {
 	rr, ok := c.repo()
 	if !ok {

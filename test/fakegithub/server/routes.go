@@ -26,6 +26,7 @@ func (s *Server) registerRoutes() {
 	s.handle("POST", "/repos/{owner}/{repo}/forks", s.createForkHandler)
 	s.handle("POST", "/repos/{owner}/{repo}/merge-upstream", s.mergeUpstream)
 	s.handle("GET", "/repos/{owner}/{repo}/branches", s.listBranches)
+	s.handle("GET", "/repos/{owner}/{repo}/tags", s.listTags)
 	s.handle("GET", "/repos/{owner}/{repo}/branches/{branch...}", s.getBranch)
 	s.handle("GET", "/repos/{owner}/{repo}/collaborators", s.listCollaborators)
 	s.handle("GET", "/repos/{owner}/{repo}/collaborators/{user}", s.checkCollaborator)
