@@ -134,3 +134,17 @@ func writeFile(t *testing.T, path, text string) {
 		t.Fatal(err)
 	}
 }
+
+// The shipped example config promotes apisnoop as its real jobs run: the
+// doctor finds nothing wrong with it against the real files.
+func TestShippedConfigPassesTheDoctor(t *testing.T) {
+	corpus := filepath.Join("..", "..", "..", "shared", "corpus")
+	if _, err := os.Stat(corpus); err != nil {
+		t.Skipf("the shared corpus is not beside this clone (%v); CI has it", err)
+	}
+	code, out, errOut := runArgs("doctor", "--config", "../../config/apisnoop.yaml",
+		"--test-infra", filepath.Join(corpus, "test-infra"), "--k8s-io", filepath.Join(corpus, "k8sio"))
+	if code != exitOK || !strings.Contains(out+errOut, "0 errors") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+}
