@@ -8,10 +8,12 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,10 +24,10 @@ import (
 	"sigs.k8s.io/prow/pkg/interrupts"
 	"sigs.k8s.io/prow/pkg/logrusutil"
 	"sigs.k8s.io/prow/pkg/metrics"
-	"sigs.k8s.io/prow/pkg/pjutil"
 	"sigs.k8s.io/prow/pkg/pluginhelp/externalplugins"
 
 	"sigs.k8s.io/promoter/pkg/hook"
+	"sigs.k8s.io/promoter/pkg/leader"
 	"sigs.k8s.io/promoter/pkg/promoter"
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
@@ -54,6 +56,10 @@ type options struct {
 	deckURL          string
 	deckPollInterval time.Duration
 	jobsSyncTimeout  time.Duration
+
+	leaderElect          bool
+	leaderElectNamespace string
+	leaderElectAddress   string
 }
 
 func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
@@ -69,6 +75,9 @@ func gatherOptions(fs *flag.FlagSet, args []string) (options, error) {
 	fs.StringVar(&o.deckURL, "deck-url", "", "Read ProwJobs from Deck's /prowjobs.js at this URL instead of the cluster (for promoter running outside it).")
 	fs.DurationVar(&o.deckPollInterval, "deck-poll-interval", 30*time.Second, "How often to poll Deck with --deck-url (Deck refreshes every 30s).")
 	fs.DurationVar(&o.jobsSyncTimeout, "jobs-sync-timeout", 2*time.Minute, "How long to wait at start for the first full list of ProwJobs (cluster or Deck) before exiting with the reason.")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "Run as one of several replicas: only the holder of the coordination.k8s.io/v1 Lease \"promoter\" reconciles and writes to GitHub; the others hand webhooks to it and take over when it goes.")
+	fs.StringVar(&o.leaderElectNamespace, "leader-elect-namespace", "", "Namespace of the Lease (default: the pod's namespace, from $POD_NAMESPACE or the service account).")
+	fs.StringVar(&o.leaderElectAddress, "leader-elect-address", "", "host:port where the other replicas reach this one's --port (default: $POD_IP and --port).")
 	o.github.AddFlags(fs)
 	o.instrumentation.AddFlags(fs)
 	o.kubernetes.AddFlags(fs)
@@ -162,49 +171,159 @@ func run(o options, log *logrus.Entry) error {
 	if err != nil {
 		return err
 	}
+	el, err := election(o, log)
+	if err != nil {
+		return err
+	}
 	rest := newREST(o)
 	pub := pullrequest.New(gh, rest, bot.Login, pullrequest.WithHost(o.github.Host), pullrequest.WithLogger(log), pullrequest.WithCounter(countGitHub))
 	reg := registry.New(registry.WithTransport(countRegistry(http.DefaultTransport)), registry.WithUserAgent("promoter"))
 	ctl := promoter.New(cfg.Config, reg, pub, promoter.Options{
 		DryRun: o.dryRun, Log: log, Jobs: src,
 		Source: source.New(gh, rest, countGitHub), Trust: trust.New(gh, countGitHub),
+		Standby: el != nil,
 	})
 
-	health := pjutil.NewHealthOnPort(o.instrumentation.HealthPort)
-	var ready atomic.Bool
-	health.ServeReady(ready.Load)
+	st := &state{election: el}
+	serveHealth(o.instrumentation.HealthPort, st.readiness)
 	metrics.ExposeMetrics("promoter", prowconfig.PushGateway{}, o.instrumentation.MetricsPort)
-	serve(o, cfg, ctl, bot.Login, log)
+	serve(o, cfg, ctl, bot.Login, el, log)
 
 	interrupts.Run(func(ctx context.Context) { cfg.Watch(ctx, 10*time.Second, log) })
-	if !o.dryRun {
-		interrupts.Run(func(ctx context.Context) { ensureFork(ctx, pub, cfg.Config(), log) })
-	}
 	// Job runs first: a reconcile before the source has synced would wait
-	// for runs it cannot see yet.
+	// for runs it cannot see yet. A standby syncs too, to lead at once.
 	if err := startJobs(interrupts.Context(), src, ctl, o.jobsSyncTimeout); err != nil {
 		return err
 	}
-	interrupts.Run(func(ctx context.Context) { ctl.Run(ctx, o.workers) })
-	interrupts.Run(func(ctx context.Context) {
-		ctl.RunResync(ctx, func() {
-			ready.Store(true)
-			log.Info("promoter is ready: job runs synced, first resync done.")
+	st.synced.Store(true)
+	lead := func(ctx context.Context) {
+		ctl.Lead()
+		var wg sync.WaitGroup
+		for _, f := range []func(context.Context){
+			func(ctx context.Context) { ctl.Run(ctx, o.workers) },
+			func(ctx context.Context) { ctl.RunResync(ctx, st.resynced) },
+			func(ctx context.Context) {
+				if !o.dryRun {
+					ensureFork(ctx, pub, cfg.Config(), log)
+				}
+			},
+		} {
+			wg.Add(1)
+			go func() { defer wg.Done(); f(ctx) }()
+		}
+		wg.Wait()
+	}
+	if el == nil {
+		leader.Alone()
+		interrupts.Run(lead)
+	} else {
+		interrupts.Run(func(ctx context.Context) {
+			if err := el.Run(ctx, lead); err != nil {
+				log.WithError(err).Fatal("Leader election failed.")
+			}
+			if ctx.Err() == nil {
+				// Work in flight may still write: stop, and stand by anew.
+				log.Fatal("Lost the promoter Lease; exiting so that a restart stands by.")
+			}
 		})
-	})
+	}
 	interrupts.WaitForGracefulShutdown()
 	return nil
 }
 
+// state is what readiness depends on.
+type state struct {
+	election     *leader.Election
+	synced       atomic.Bool // the job source has its first full list
+	resyncedOnce atomic.Bool // this replica, leading, has done its first resync
+}
+
+func (s *state) resynced() {
+	if !s.resyncedOnce.Swap(true) {
+		logrus.Info("promoter is ready: job runs synced, first resync done.")
+	}
+}
+
+// readiness: the job source has synced and, for a single replica, the
+// first resync is done. A standby is ready once synced: it takes webhooks
+// (and hands them to the leader); it must stay ready when it starts
+// leading, or the Service would drop it during a failover.
+func (s *state) readiness() (bool, string) {
+	switch {
+	case !s.synced.Load():
+		return false, "the ProwJob source has not synced yet"
+	case s.election == nil && !s.resyncedOnce.Load():
+		return false, "the first resync has not finished"
+	case s.election == nil:
+		return true, "single replica, leading"
+	case s.election.Leading():
+		return true, "leading as " + s.election.Identity()
+	}
+	return true, "standing by; the leader is " + orNone(s.election.Leader())
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "not known yet"
+	}
+	return s
+}
+
+func serveHealth(port int, ready hook.Readiness) {
+	srv := &http.Server{Addr: ":" + strconv.Itoa(port), Handler: hook.Health(ready), ReadHeaderTimeout: 10 * time.Second}
+	interrupts.ListenAndServe(srv, 5*time.Second)
+}
+
+// election is this replica's part in the leader election, or nil without
+// --leader-elect.
+func election(o options, log *logrus.Entry) (*leader.Election, error) {
+	if !o.leaderElect {
+		return nil, nil
+	}
+	client, err := o.kubernetes.InfrastructureClusterClient(false)
+	if err != nil {
+		return nil, fmt.Errorf("--leader-elect needs the cluster (--kubeconfig or in-cluster): %w", err)
+	}
+	ns := o.leaderElectNamespace
+	if ns == "" {
+		ns = podNamespace()
+	}
+	addr := o.leaderElectAddress
+	if addr == "" && os.Getenv("POD_IP") != "" {
+		addr = net.JoinHostPort(os.Getenv("POD_IP"), strconv.Itoa(o.port))
+	}
+	log.WithFields(logrus.Fields{"namespace": ns, "lease": leader.LeaseName, "address": addr}).Info("Leader election: standing by until this replica holds the Lease.")
+	return leader.New(client, ns, addr, log), nil
+}
+
+// podNamespace is the namespace the pod runs in: $POD_NAMESPACE (the
+// downward API), the service account's, or "default".
+func podNamespace() string {
+	if ns := os.Getenv("POD_NAMESPACE"); ns != "" {
+		return ns
+	}
+	if b, err := os.ReadFile("/var/run/secrets/kubernetes.io/serviceaccount/namespace"); err == nil {
+		if ns := strings.TrimSpace(string(b)); ns != "" {
+			return ns
+		}
+	}
+	return "default"
+}
+
 // serve starts the webhook, plugin help and /promotions server. It answers
 // before promoter is ready: a webhook is only queued.
-func serve(o options, cfg *config.Agent, ctl *promoter.Controller, bot string, log *logrus.Entry) {
+func serve(o options, cfg *config.Agent, ctl *promoter.Controller, bot string, el *leader.Election, log *logrus.Entry) {
 	mux := http.NewServeMux()
 	webhooks := hook.NewServer(secret.GetTokenGenerator(o.hmacSecretFile), cfg.Config, ctl, log)
 	// GitHub logins are case-insensitive; Prow's BotUserChecker is not.
 	webhooks.IsBot = func(login string) bool { return strings.EqualFold(login, bot) }
+	var l hook.Leadership
+	if el != nil {
+		l = el
+	}
+	webhooks.Leader = l
 	mux.Handle("/", webhooks)
-	mux.Handle("/promotions", hook.Promotions(ctl.Tracker().List))
+	mux.Handle("/promotions", hook.FromLeader(hook.Promotions(ctl.Tracker().List), l))
 	externalplugins.ServeExternalPluginHelp(mux, log, hook.HelpProvider(cfg.Config))
 	srv := &http.Server{Addr: ":" + strconv.Itoa(o.port), Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	log.WithFields(logrus.Fields{"port": o.port, "dry-run": o.dryRun, "bot": bot}).Info("promoter is serving.")

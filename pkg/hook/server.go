@@ -38,6 +38,9 @@ type Server struct {
 	log     *logrus.Entry
 	// IsBot tells promoter's own comments, which are never commands.
 	IsBot func(login string) bool
+	// Leader, when set, says whether this replica leads; a standby hands
+	// valid webhooks to the leader.
+	Leader Leadership
 }
 
 // NewServer returns the webhook handler. hmac returns the HMAC secret file's
@@ -97,6 +100,10 @@ func (s *Server) handle(w http.ResponseWriter, r *http.Request, event string) (i
 		return http.StatusBadRequest, "400 Bad Request: want content-type application/json"
 	}
 	log := s.log.WithFields(logrus.Fields{"event": event, "delivery": r.Header.Get("X-GitHub-Delivery")})
+	if (event == "push" || event == "issue_comment") && s.forward(r, body) {
+		log.Debug("Handed the webhook to the leader.")
+		return http.StatusOK, "forwarded to the leader"
+	}
 	switch event {
 	case "push":
 		if decodeErr != nil {

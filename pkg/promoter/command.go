@@ -42,6 +42,14 @@ func (c *Controller) Comment(req CommentRequest) {
 		c.log.WithField("repo", req.Org+"/"+req.Repo).Info("Ignoring /promote: this promoter writes nothing to GitHub.")
 		return
 	}
+	if c.standby.Load() {
+		// Kept to answer should this replica lead; the leader was not
+		// reachable, or the comment would have been handed to it.
+		c.mu.Lock()
+		c.held = append(c.held, req)
+		c.mu.Unlock()
+		return
+	}
 	go func() {
 		c.comments <- struct{}{} // bound the comments in work at once
 		defer func() { <-c.comments }()

@@ -3,6 +3,7 @@ package promoter
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/sirupsen/logrus"
@@ -33,8 +34,12 @@ type Controller struct {
 	attemptTimeout time.Duration
 	comments       chan struct{} // bounds the /promote comments handled at once
 
+	// standby: another replica leads. Asks are kept (to act on should this
+	// one lead), nothing is worked on and nothing written.
+	standby  atomic.Bool
 	mu       sync.Mutex
 	requests map[Key]*request
+	held     []CommentRequest // /promote comments received while standing by
 	stagings map[string]staging
 }
 
@@ -54,6 +59,9 @@ type Options struct {
 	RetryBase, RetryMax time.Duration
 	// AttemptTimeout bounds one reconcile attempt (default 5m).
 	AttemptTimeout time.Duration
+	// Standby starts the controller standing by (leader election): see
+	// Lead.
+	Standby bool
 }
 
 // New returns a Controller. cfg is called for every attempt, so a reloaded
@@ -64,7 +72,7 @@ func New(cfg func() *config.Config, reg Registry, gh Manifests, o Options) *Cont
 		log = logrus.WithField("component", "promoter")
 	}
 	limiter := workqueue.NewItemExponentialFailureRateLimiter(orDuration(o.RetryBase, 2*time.Second), orDuration(o.RetryMax, 5*time.Minute))
-	return &Controller{
+	c := &Controller{
 		config: cfg, registry: reg, github: gh, jobs: o.Jobs, source: o.Source, trust: o.Trust,
 		dryRun: o.DryRun, log: log,
 		tracker:        NewTracker(),
@@ -74,6 +82,22 @@ func New(cfg func() *config.Config, reg Registry, gh Manifests, o Options) *Cont
 		comments:       make(chan struct{}, 4),
 		requests:       map[Key]*request{},
 		stagings:       map[string]staging{},
+	}
+	c.standby.Store(o.Standby)
+	return c
+}
+
+// Lead makes a standby controller the one that acts: comments it held are
+// handled now. Run and RunResync do the rest (the resync rebuilds the work
+// from ProwJobs and PRs at once).
+func (c *Controller) Lead() {
+	c.standby.Store(false)
+	c.mu.Lock()
+	held := c.held
+	c.held = nil
+	c.mu.Unlock()
+	for _, req := range held {
+		c.Comment(req)
 	}
 }
 

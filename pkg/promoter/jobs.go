@@ -118,6 +118,9 @@ func orState(s string) string {
 // run on a branch wakes every pending promotion whose commit it built. It
 // never blocks.
 func (c *Controller) JobDone(r jobs.Run) {
+	if c.standby.Load() {
+		return // the leader sees the same run; a new leader's resync finds it
+	}
 	for _, k := range c.keysForRun(r) {
 		c.Enqueue(k)
 	}
