@@ -570,7 +570,7 @@ func (s *Server) getGitTag(c *reqCtx) {
 			"type": t.ObjectType,
 			"url":  api + "/git/" + t.ObjectType + "s/" + t.Object,
 		},
-		"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
 	})
 }
 
@@ -593,7 +593,7 @@ func (c *reqCtx) gitCommitJSON(rr repoRef, ci *commitInfo) map[string]any {
 		"tree":          map[string]any{"sha": ci.Tree, "url": api + "/git/trees/" + ci.Tree},
 		"parents":       parents,
 		"comment_count": 0,
-		"verification":  map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		"verification":  map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
 	}
 }
 

@@ -12,8 +12,10 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// fullUserJSON is the user object of GET /user and GET /users/{login}.
-func (c *reqCtx) fullUserJSON(login string) map[string]any {
+// fullUserJSON is the user object of GET /users/{login} (GitHub's
+// public-user); private adds what GET /user shows its own user
+// (private-user).
+func (c *reqCtx) fullUserJSON(login string, private bool) map[string]any {
 	m := c.userJSON(login).(map[string]any)
 	m["name"] = login
 	m["email"] = nil
@@ -21,11 +23,23 @@ func (c *reqCtx) fullUserJSON(login string) map[string]any {
 	m["blog"] = ""
 	m["location"] = nil
 	m["bio"] = nil
+	m["hireable"] = nil
+	m["twitter_username"] = nil
 	m["public_repos"] = len(c.s.listRepos(login))
+	m["public_gists"] = 0
 	m["followers"] = 0
 	m["following"] = 0
 	m["created_at"] = "2020-01-01T00:00:00Z"
 	m["updated_at"] = "2020-01-01T00:00:00Z"
+	if private {
+		m["user_view_type"] = "private"
+		m["private_gists"] = 0
+		m["total_private_repos"] = 0
+		m["owned_private_repos"] = 0
+		m["disk_usage"] = 0
+		m["collaborators"] = 0
+		m["two_factor_authentication"] = true
+	}
 	return m
 }
 
@@ -45,7 +59,7 @@ func (s *Server) getAuthenticatedUser(c *reqCtx) {
 	if !c.requireUser() {
 		return
 	}
-	c.writeJSON(http.StatusOK, c.fullUserJSON(c.user))
+	c.writeJSON(http.StatusOK, c.fullUserJSON(c.user, true))
 }
 
 func (s *Server) getUser(c *reqCtx) {
@@ -54,7 +68,7 @@ func (s *Server) getUser(c *reqCtx) {
 		c.notFound()
 		return
 	}
-	c.writeJSON(http.StatusOK, c.fullUserJSON(login))
+	c.writeJSON(http.StatusOK, c.fullUserJSON(login, false))
 }
 
 func (s *Server) listOwnerRepos(c *reqCtx) {
