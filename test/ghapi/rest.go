@@ -1,0 +1,350 @@
+package ghapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"sort"
+	"strings"
+
+	"github.com/getkin/kin-openapi/openapi3"
+	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
+)
+
+// restIndex finds the documented operation of a request.
+type restIndex struct {
+	doc   *openapi3.T
+	paths []*pathTemplate
+	ops   map[string]*operation // by operationId
+}
+
+type pathTemplate struct {
+	template string
+	segs     []string // literal, or "{name}"
+	item     *openapi3.PathItem
+	literals int
+}
+
+type operation struct {
+	method string
+	tmpl   *pathTemplate
+	op     *openapi3.Operation
+}
+
+func newRESTIndex(doc *openapi3.T) *restIndex {
+	ix := &restIndex{doc: doc, ops: map[string]*operation{}}
+	for tmpl, item := range doc.Paths.Map() {
+		pt := &pathTemplate{template: tmpl, segs: strings.Split(strings.Trim(tmpl, "/"), "/"), item: item}
+		for _, s := range pt.segs {
+			if !isParam(s) {
+				pt.literals++
+			}
+		}
+		ix.paths = append(ix.paths, pt)
+		for method, op := range item.Operations() {
+			ix.ops[op.OperationID] = &operation{method: method, tmpl: pt, op: op}
+		}
+	}
+	sort.Slice(ix.paths, func(i, j int) bool { return ix.paths[i].template < ix.paths[j].template })
+	return ix
+}
+
+func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
+
+// pathMatch is a template that matches a path, with the parameters bound.
+type pathMatch struct {
+	tmpl   *pathTemplate
+	params map[string]string
+	spans  int // parameters that took more than one segment
+}
+
+// spanning are the parameters whose values may hold slashes (a file path,
+// a ref like heads/main, a branch like release/v1): they may take several
+// path segments.
+var spanning = map[string]bool{"path": true, "ref": true, "branch": true, "basehead": true}
+
+// match lists the templates that match the path's segments, ranked: those
+// where every parameter is one segment, else those where a spanning
+// parameter takes several; then more literal segments first. It returns
+// only the best-ranked ones.
+func (ix *restIndex) match(segs []string) []pathMatch {
+	var all []pathMatch
+	for _, pt := range ix.paths {
+		if params, spans, ok := bind(pt.segs, segs, map[string]string{}, 0); ok {
+			all = append(all, pathMatch{tmpl: pt, params: params, spans: spans})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool {
+		if all[i].spans != all[j].spans {
+			return all[i].spans < all[j].spans
+		}
+		return all[i].tmpl.literals > all[j].tmpl.literals
+	})
+	for i := range all {
+		if all[i].spans != all[0].spans || all[i].tmpl.literals != all[0].tmpl.literals {
+			return all[:i]
+		}
+	}
+	return all
+}
+
+// bind matches template segments to path segments; a spanning parameter
+// may take one or more segments (the fewest that make the rest match).
+func bind(tmpl, segs []string, params map[string]string, spans int) (map[string]string, int, bool) {
+	if len(tmpl) == 0 {
+		return params, spans, len(segs) == 0
+	}
+	if len(segs) == 0 {
+		return nil, 0, false
+	}
+	if !isParam(tmpl[0]) {
+		if tmpl[0] != segs[0] {
+			return nil, 0, false
+		}
+		return bind(tmpl[1:], segs[1:], params, spans)
+	}
+	name := tmpl[0][1 : len(tmpl[0])-1]
+	most := 1
+	if spanning[name] {
+		most = len(segs) - len(tmpl) + 1
+	}
+	for n := 1; n <= most; n++ {
+		p := map[string]string{}
+		for k, v := range params {
+			p[k] = v
+		}
+		p[name] = strings.Join(segs[:n], "/")
+		extra := 0
+		if n > 1 {
+			extra = 1
+		}
+		if out, sp, ok := bind(tmpl[1:], segs[n:], p, spans+extra); ok {
+			return out, sp, true
+		}
+	}
+	return nil, 0, false
+}
+
+// find picks the documented operation for method and path, or the client
+// deviation it is allowed as. It returns the operations to judge the answer
+// by (several for a deviation) or a problem.
+func (ix *restIndex) find(method, path string) ([]*operation, map[string]string, string) {
+	var segs []string
+	for _, s := range strings.Split(strings.Trim(path, "/"), "/") {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return nil, nil, fmt.Sprintf("path segment %q is not valid escaping", s)
+		}
+		segs = append(segs, u)
+	}
+	matches := ix.match(segs)
+	for _, m := range matches {
+		if op := m.tmpl.item.GetOperation(method); op != nil {
+			return []*operation{{method: method, tmpl: m.tmpl, op: op}}, m.params, ""
+		}
+	}
+	for _, m := range matches {
+		if d, ok := clientDeviation(method, m.tmpl.template); ok {
+			var ops []*operation
+			for _, id := range d.As {
+				if op := ix.ops[id]; op != nil {
+					ops = append(ops, op)
+				}
+			}
+			if len(ops) == 0 {
+				return nil, nil, fmt.Sprintf("allowlisted as %v, which the description lacks", d.As)
+			}
+			return ops, m.params, ""
+		}
+	}
+	if len(matches) > 0 {
+		return nil, nil, fmt.Sprintf("%s is not documented for %s", method, matches[0].tmpl.template)
+	}
+	return nil, nil, "no documented operation has this path"
+}
+
+var validationOptions = &openapi3filter.Options{
+	AuthenticationFunc:    openapi3filter.NoopAuthenticationFunc,
+	IncludeResponseStatus: true,
+	MultiError:            true,
+}
+
+// check judges a REST exchange: a documented operation, a request that fits
+// it, a documented status and an answer that fits the schema of that status.
+func (ix *restIndex) check(ctx context.Context, ex Exchange) []string {
+	ops, params, problem := ix.find(ex.Method, ex.Path)
+	if problem != "" {
+		return []string{"request: " + problem}
+	}
+	var failures []string
+	for _, op := range ops {
+		problems := ix.checkAs(ctx, ex, op, params)
+		if len(problems) == 0 {
+			return nil
+		}
+		failures = append(failures, problems...)
+	}
+	return failures
+}
+
+func (ix *restIndex) checkAs(ctx context.Context, ex Exchange, op *operation, params map[string]string) []string {
+	name := op.op.OperationID
+	var problems []string
+	req, err := http.NewRequestWithContext(ctx, ex.Method, "https://api.github.com"+ex.Path+queryPart(ex.Query), strings.NewReader(ex.RequestBody))
+	if err != nil {
+		return []string{"request: " + err.Error()}
+	}
+	for k, v := range ex.RequestHeader {
+		req.Header.Set(k, v)
+	}
+	if ex.RequestBody != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json") // see BodyWithoutContentType
+	}
+	route := &routers.Route{Spec: ix.doc, Path: op.tmpl.template, PathItem: op.tmpl.item, Method: op.method, Operation: op.op}
+	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: validationOptions}
+	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
+		for _, e := range flatten(err) {
+			problems = append(problems, fmt.Sprintf("request does not fit %s: %s", name, e))
+		}
+	}
+	problems = append(problems, unknownQuery(ex.Query, op)...)
+
+	status := ex.Status
+	documented := op.op.Responses.Status(status) != nil
+	if !documented && (genericStatus(status, ex.ResponseHeader) || undocumentedAnswer(name, status)) {
+		if p := ix.basicError(ex); p != "" {
+			problems = append(problems, fmt.Sprintf("answer %d of %s: %s", status, name, p))
+		}
+		return problems
+	}
+	if !documented {
+		return append(problems, fmt.Sprintf("answer: status %d is not documented for %s (documented: %s)", status, name, statuses(op.op)))
+	}
+	header := http.Header{}
+	for k, v := range ex.ResponseHeader {
+		header.Set(k, v)
+	}
+	out := &openapi3filter.ResponseValidationInput{RequestValidationInput: in, Status: status, Header: header,
+		Body: io.NopCloser(strings.NewReader(ex.ResponseBody)), Options: validationOptions}
+	if err := openapi3filter.ValidateResponse(ctx, out); err != nil {
+		for _, e := range flatten(err) {
+			problems = append(problems, fmt.Sprintf("answer does not fit %s %d: %s", name, status, e))
+		}
+	}
+	return problems
+}
+
+// basicError checks an error answer against GitHub's basic-error schema.
+func (ix *restIndex) basicError(ex Exchange) string {
+	ref := ix.doc.Components.Schemas["basic-error"]
+	if ref == nil || ref.Value == nil {
+		return "the description has no basic-error schema"
+	}
+	v, err := decodeJSON(ex.ResponseBody)
+	if err != nil {
+		return "body is not JSON: " + err.Error()
+	}
+	if err := ref.Value.VisitJSON(v); err != nil {
+		return "body is not GitHub's basic error: " + err.Error()
+	}
+	return ""
+}
+
+// unknownQuery lists query parameters the operation does not document.
+func unknownQuery(raw string, op *operation) []string {
+	q, err := url.ParseQuery(raw)
+	if err != nil {
+		return []string{"request: query: " + err.Error()}
+	}
+	known := map[string]bool{}
+	for _, list := range []openapi3.Parameters{op.tmpl.item.Parameters, op.op.Parameters} {
+		for _, p := range list {
+			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
+				known[p.Value.Name] = true
+			}
+		}
+	}
+	var out []string
+	for _, k := range sortedKeys(q) {
+		if !known[k] {
+			out = append(out, fmt.Sprintf("request: query parameter %q is not documented for %s", k, op.op.OperationID))
+		}
+	}
+	return out
+}
+
+func statuses(op *openapi3.Operation) string {
+	var out []string
+	for k := range op.Responses.Map() {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
+
+func queryPart(q string) string {
+	if q == "" {
+		return ""
+	}
+	return "?" + q
+}
+
+// flatten splits kin-openapi's multi-errors into one line each.
+func flatten(err error) []string {
+	var me openapi3.MultiError
+	if errors.As(err, &me) {
+		var out []string
+		for _, e := range me {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	var re *openapi3filter.RequestError
+	if errors.As(err, &re) && re.Err != nil {
+		var inner openapi3.MultiError
+		if errors.As(re.Err, &inner) {
+			prefix := re.Reason
+			if re.Parameter != nil {
+				prefix = "parameter " + re.Parameter.Name
+			}
+			var out []string
+			for _, e := range flatten(inner) {
+				out = append(out, prefix+": "+e)
+			}
+			return out
+		}
+	}
+	var rse *openapi3filter.ResponseError
+	if errors.As(err, &rse) && rse.Err != nil {
+		var inner openapi3.MultiError
+		if errors.As(rse.Err, &inner) {
+			var out []string
+			for _, e := range flatten(inner) {
+				out = append(out, rse.Reason+": "+e)
+			}
+			return out
+		}
+	}
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return []string{fmt.Sprintf("at /%s: %s", strings.Join(se.JSONPointer(), "/"), se.Reason)}
+	}
+	return []string{oneLine(err.Error())}
+}
+
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
