@@ -263,24 +263,6 @@ func faultMessage(status int) string {
 	return "Error " + strconv.Itoa(status)
 }
 
-// graphqlKey is what a GraphQL request body counts as without running it
-// (as serveGraphQL would count it).
-func graphqlKey(body []byte) string {
-	var req gqlRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return "graphql (unparsed)"
-	}
-	doc, err := parseGraphQL(req.Query)
-	if err != nil {
-		return "graphql (parse error)"
-	}
-	op, errs := selectOperation(doc, req.OperationName)
-	if errs != nil {
-		return "graphql (unparsed)"
-	}
-	return opKey(op)
-}
-
 // ---------------------------------------------------------------- admin
 
 // adminListFaults is GET /_fakegithub/faults.
