@@ -39,6 +39,10 @@ var UndocumentedAnswers = []UndocumentedAnswer{{
 	Reason: "GitHub answers a requester without push access 403 \"Must have push access to view collaborator " +
 		"permission.\" (reported verbatim, with GitHub's headers, in yegor256/rultor#1407); the description " +
 		"lists only 200 and 404",
+}, {
+	Operation: "repos/merge-upstream", Status: 404,
+	Reason: "GitHub answers a branch missing from the fork 404 (PyGithub/PyGithub#3175 records it from GitHub: " +
+		"merge_upstream(\"doesNotExist\") raised 404); the description lists only 200, 409 and 422",
 }}
 
 // genericStatus reports whether GitHub may answer status on any operation

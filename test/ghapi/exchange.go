@@ -11,6 +11,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,8 +53,14 @@ func ReadFile(path string) ([]Exchange, error) {
 		return nil, err
 	}
 	defer f.Close()
+	return Read(f, filepath.Base(path))
+}
+
+// Read reads recorded exchanges, one JSON object a line; name is where they
+// came from (for Exchange.Source).
+func Read(r io.Reader, name string) ([]Exchange, error) {
 	var out []Exchange
-	sc := bufio.NewScanner(f)
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<20), 512<<20)
 	for n := 1; sc.Scan(); n++ {
 		if len(sc.Bytes()) == 0 {
@@ -61,9 +68,9 @@ func ReadFile(path string) ([]Exchange, error) {
 		}
 		var ex Exchange
 		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, err)
+			return nil, fmt.Errorf("%s:%d: %v", name, n, err)
 		}
-		ex.Source = fmt.Sprintf("%s:%d", filepath.Base(path), n)
+		ex.Source = fmt.Sprintf("%s:%d", name, n)
 		out = append(out, ex)
 	}
 	return out, sc.Err()

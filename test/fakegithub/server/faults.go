@@ -228,11 +228,7 @@ func (c *reqCtx) applyFault() bool {
 	if f.Status == http.StatusForbidden && f.RetryAfter > 0 {
 		doc = secondaryRateLimitDocs
 		if msg == "" {
-			var id string
-			if v := c.w.Header()["X-GitHub-Request-Id"]; len(v) > 0 { // set non-canonical, as GitHub spells it
-				id = v[0]
-			}
-			msg = secondaryRateLimitMessage + id + "."
+			msg = c.secondaryRateLimitMessage()
 		}
 	}
 	if msg == "" {

@@ -55,6 +55,12 @@ type Config struct {
 	// Record, when set, gets every API exchange (not admin requests, not
 	// git over HTTP) as one JSON line (see Exchange).
 	Record io.Writer
+	// ContentLimit, when above 0, is GitHub's secondary rate limit on
+	// content-creating requests (REST writes, GraphQL mutations): at most
+	// this many per user in any ContentWindow (default one minute); more
+	// answer 403 with Retry-After. GitHub's is 80 a minute (and 500 an hour).
+	ContentLimit  int
+	ContentWindow time.Duration
 }
 
 // Server serves the stand-in. It is an http.Handler.
@@ -75,7 +81,8 @@ type Server struct {
 	faults   []*Fault // in ID order
 	faultSeq int
 
-	rec *recorder
+	rec     *recorder
+	content *contentLimiter // nil: no secondary limit
 
 	reqSeq atomic.Uint64
 	routes []*route
@@ -113,6 +120,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Record != nil {
 		s.rec = &recorder{w: cfg.Record}
+	}
+	if cfg.ContentLimit > 0 {
+		s.content = &contentLimiter{limit: cfg.ContentLimit, window: cfg.ContentWindow, seen: map[string][]time.Time{}}
+		if s.content.window <= 0 {
+			s.content.window = time.Minute
+		}
 	}
 	if s.accessFile == "" {
 		s.accessFile = filepath.Join(root, "_access.yaml")
@@ -421,6 +434,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt == nil {
 		c.fail(http.StatusNotFound, "Not Found")
+		return
+	}
+	if c.overContentLimit(rt) {
 		return
 	}
 	rt.h(c)

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -92,11 +93,23 @@ func (s *Server) listOwnerRepos(c *reqCtx) {
 	c.writeJSON(http.StatusOK, out)
 }
 
+// listOrgMembers: every member for a member asking, else the public ones
+// (GitHub's rule).
 func (s *Server) listOrgMembers(c *reqCtx) {
-	members, ok := lookupFold(c.acc.Orgs, c.p["org"])
+	org := c.p["org"]
+	members, ok := c.acc.orgMembers(org)
 	if !ok {
 		c.notFound()
 		return
+	}
+	if !c.acc.isMember(org, c.user) {
+		var public []string
+		for _, m := range members {
+			if c.acc.isPublicMember(org, m) {
+				public = append(public, m)
+			}
+		}
+		members = public
 	}
 	c.writeUsers(members)
 }
@@ -107,13 +120,34 @@ func (c *reqCtx) writeUsers(logins []string) {
 	writePage(c, logins, func(l string) any { return c.userJSON(l) })
 }
 
-// checkOrgMember: 204 member, 404 not (GitHub's answer to a member asking).
+// checkOrgMember is GitHub's answer: to a member asking, 204 member or 404
+// not; to anyone else, 302 to the public membership check (which answers
+// 204 only for a public member).
 func (s *Server) checkOrgMember(c *reqCtx) {
-	if c.acc.isMember(c.p["org"], c.p["user"]) {
+	org, user := c.p["org"], c.p["user"]
+	if _, ok := c.acc.orgMembers(org); !ok {
+		c.notFound()
+		return
+	}
+	if !c.acc.isMember(org, c.user) {
+		c.w.Header().Set("Location", c.base+"/orgs/"+url.PathEscape(org)+"/public_members/"+url.PathEscape(user))
+		c.w.WriteHeader(http.StatusFound)
+		return
+	}
+	if c.acc.isMember(org, user) {
 		c.noContent()
 		return
 	}
 	c.fail(http.StatusNotFound, "User does not exist or is not a member of the organization")
+}
+
+// checkPublicMember: 204 for a public member, else 404, whoever asks.
+func (s *Server) checkPublicMember(c *reqCtx) {
+	if c.acc.isPublicMember(c.p["org"], c.p["user"]) {
+		c.noContent()
+		return
+	}
+	c.notFound()
 }
 
 func (s *Server) listTeamMembers(c *reqCtx) {
@@ -176,11 +210,16 @@ func (s *Server) checkCollaborator(c *reqCtx) {
 	c.notFound()
 }
 
-// getPermission answers GitHub's permission (admin, write, read, none:
+// getPermission answers, to a requester with push access, GitHub's permission (admin, write, read, none:
 // maintain reads as write and triage as read) and the exact role_name.
 func (s *Server) getPermission(c *reqCtx) {
 	rr, ok := c.repo()
 	if !ok {
+		return
+	}
+	if !c.acc.canPush(rr.Owner, rr.Name, c.user) {
+		c.writeJSON(http.StatusForbidden, map[string]any{"message": "Must have push access to view collaborator permission.",
+			"documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user", "status": "403"})
 		return
 	}
 	user := c.p["user"]
