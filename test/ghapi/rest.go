@@ -293,45 +293,49 @@ func queryPart(q string) string {
 	return "?" + q
 }
 
-// flatten splits kin-openapi's multi-errors into one line each.
+// flatten splits kin-openapi's errors into one line each, keeping what
+// each is about (a parameter, the body) in front.
 func flatten(err error) []string {
-	var me openapi3.MultiError
-	if errors.As(err, &me) {
+	prefixed := func(prefix string, inner error) []string {
+		if inner == nil {
+			return []string{prefix}
+		}
 		var out []string
-		for _, e := range me {
-			out = append(out, flatten(e)...)
+		for _, line := range flatten(inner) {
+			out = append(out, prefix+": "+line)
 		}
 		return out
 	}
-	var re *openapi3filter.RequestError
-	if errors.As(err, &re) && re.Err != nil {
-		var inner openapi3.MultiError
-		if errors.As(re.Err, &inner) {
-			prefix := re.Reason
-			if re.Parameter != nil {
-				prefix = "parameter " + re.Parameter.Name
-			}
-			var out []string
-			for _, e := range flatten(inner) {
-				out = append(out, prefix+": "+e)
-			}
-			return out
+	switch e := err.(type) {
+	case openapi3.MultiError:
+		var out []string
+		for _, x := range e {
+			out = append(out, flatten(x)...)
 		}
-	}
-	var rse *openapi3filter.ResponseError
-	if errors.As(err, &rse) && rse.Err != nil {
-		var inner openapi3.MultiError
-		if errors.As(rse.Err, &inner) {
-			var out []string
-			for _, e := range flatten(inner) {
-				out = append(out, rse.Reason+": "+e)
-			}
-			return out
+		return out
+	case *openapi3filter.RequestError:
+		prefix := e.Reason
+		if e.Parameter != nil {
+			prefix = "parameter " + e.Parameter.Name
+		} else if e.RequestBody != nil {
+			prefix = "body"
 		}
+		if prefix == "" {
+			prefix = "request"
+		}
+		return prefixed(prefix, e.Err)
+	case *openapi3filter.ResponseError:
+		prefix := e.Reason
+		if prefix == "" {
+			prefix = "answer"
+		}
+		return prefixed(prefix, e.Err)
+	case *openapi3.SchemaError:
+		return []string{fmt.Sprintf("at /%s: %s", strings.Join(e.JSONPointer(), "/"), e.Reason)}
 	}
 	var se *openapi3.SchemaError
 	if errors.As(err, &se) {
-		return []string{fmt.Sprintf("at /%s: %s", strings.Join(se.JSONPointer(), "/"), se.Reason)}
+		return flatten(se)
 	}
 	return []string{oneLine(err.Error())}
 }

@@ -46,12 +46,19 @@ var staticTypes = map[string]bool{
 
 // newSchema loads schemaSDL with gqlparser and attaches the resolvers. It
 // panics when a resolver names no field or a field has none.
-func newSchema() *gqlSchema {
+func newSchema() *gqlSchema { return newSchemaWith(nil) }
+
+// newSchemaWith is newSchema with extra resolvers (for tests that plant a
+// field).
+func newSchemaWith(extra map[string]resolver) *gqlSchema {
 	sc, err := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphql", Input: schemaSDL})
 	if err != nil {
 		panic("fakegithub: schema: " + err.Error())
 	}
 	out := &gqlSchema{Schema: sc, resolvers: resolvers()}
+	for k, r := range extra {
+		out.resolvers[k] = r
+	}
 	for key := range out.resolvers {
 		tn, fn, _ := strings.Cut(key, ".")
 		if t := sc.Types[tn]; t == nil || t.Fields.ForName(fn) == nil {
