@@ -6,7 +6,6 @@ import (
 	"os"
 	"strings"
 
-	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
@@ -44,12 +43,15 @@ func New(sdl string, openapi []byte) (*Checker, error) {
 	if err != nil {
 		return nil, fmt.Errorf("GitHub's GraphQL schema: %w", err)
 	}
-	loader := openapi3.NewLoader()
-	doc, err := loader.LoadFromData(openapi)
+	desc, err := parseDescription(openapi)
 	if err != nil {
 		return nil, fmt.Errorf("GitHub's OpenAPI description: %w", err)
 	}
-	return &Checker{schema: schema, rest: newRESTIndex(doc)}, nil
+	rest, err := newRESTIndex(desc)
+	if err != nil {
+		return nil, fmt.Errorf("GitHub's OpenAPI description: %w", err)
+	}
+	return &Checker{schema: schema, rest: rest}, nil
 }
 
 // Schema is GitHub's GraphQL schema.
@@ -111,6 +113,9 @@ func (r Report) Summary() string {
 // CheckAll judges every exchange.
 func (c *Checker) CheckAll(ctx context.Context, exs []Exchange) Report {
 	var r Report
+	if err := c.rest.preload(exs); err != nil {
+		r.Violations = append(r.Violations, Violation{Problem: "loading GitHub's OpenAPI description: " + err.Error()})
+	}
 	for _, ex := range exs {
 		if ex.IsGraphQL() {
 			r.GraphQL++

@@ -17,7 +17,7 @@ import (
 
 // restIndex finds the documented operation of a request.
 type restIndex struct {
-	doc   *openapi3.T
+	desc  *description
 	paths []*pathTemplate
 	ops   map[string]*operation // by operationId
 }
@@ -25,32 +25,36 @@ type restIndex struct {
 type pathTemplate struct {
 	template string
 	segs     []string // literal, or "{name}"
-	item     *openapi3.PathItem
 	literals int
+	methods  map[string]string // method → operationId
 }
 
+// operation is one documented operation, before its description is loaded.
 type operation struct {
-	method string
-	tmpl   *pathTemplate
-	op     *openapi3.Operation
+	method, id string
+	tmpl       *pathTemplate
 }
 
-func newRESTIndex(doc *openapi3.T) *restIndex {
-	ix := &restIndex{doc: doc, ops: map[string]*operation{}}
-	for tmpl, item := range doc.Paths.Map() {
-		pt := &pathTemplate{template: tmpl, segs: strings.Split(strings.Trim(tmpl, "/"), "/"), item: item}
+func newRESTIndex(desc *description) (*restIndex, error) {
+	all, err := desc.operations()
+	if err != nil {
+		return nil, err
+	}
+	ix := &restIndex{desc: desc, ops: map[string]*operation{}}
+	for tmpl, methods := range all {
+		pt := &pathTemplate{template: tmpl, segs: strings.Split(strings.Trim(tmpl, "/"), "/"), methods: methods}
 		for _, s := range pt.segs {
 			if !isParam(s) {
 				pt.literals++
 			}
 		}
 		ix.paths = append(ix.paths, pt)
-		for method, op := range item.Operations() {
-			ix.ops[op.OperationID] = &operation{method: method, tmpl: pt, op: op}
+		for method, id := range methods {
+			ix.ops[id] = &operation{method: method, id: id, tmpl: pt}
 		}
 	}
 	sort.Slice(ix.paths, func(i, j int) bool { return ix.paths[i].template < ix.paths[j].template })
-	return ix
+	return ix, nil
 }
 
 func isParam(seg string) bool { return strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}") }
@@ -143,8 +147,8 @@ func (ix *restIndex) find(method, path string) ([]*operation, map[string]string,
 	}
 	matches := ix.match(segs)
 	for _, m := range matches {
-		if op := m.tmpl.item.GetOperation(method); op != nil {
-			return []*operation{{method: method, tmpl: m.tmpl, op: op}}, m.params, ""
+		if id, ok := m.tmpl.methods[method]; ok {
+			return []*operation{{method: method, id: id, tmpl: m.tmpl}}, m.params, ""
 		}
 	}
 	for _, m := range matches {
@@ -173,6 +177,26 @@ var validationOptions = &openapi3filter.Options{
 	MultiError:            true,
 }
 
+// preload loads, in one go, the operations of every REST exchange.
+func (ix *restIndex) preload(exs []Exchange) error {
+	seen := map[string]bool{}
+	var templates []string
+	for _, ex := range exs {
+		if ex.IsGraphQL() {
+			continue
+		}
+		ops, _, _ := ix.find(ex.Method, ex.Path)
+		for _, op := range ops {
+			if !seen[op.tmpl.template] {
+				seen[op.tmpl.template] = true
+				templates = append(templates, op.tmpl.template)
+			}
+		}
+	}
+	_, err := ix.desc.load(templates)
+	return err
+}
+
 // check judges a REST exchange: a documented operation, a request that fits
 // it, a documented status and an answer that fits the schema of that status.
 func (ix *restIndex) check(ctx context.Context, ex Exchange) []string {
@@ -180,9 +204,17 @@ func (ix *restIndex) check(ctx context.Context, ex Exchange) []string {
 	if problem != "" {
 		return []string{"request: " + problem}
 	}
+	var templates []string
+	for _, op := range ops {
+		templates = append(templates, op.tmpl.template)
+	}
+	doc, err := ix.desc.load(templates)
+	if err != nil {
+		return []string{err.Error()}
+	}
 	var failures []string
 	for _, op := range ops {
-		problems := ix.checkAs(ctx, ex, op, params)
+		problems := checkAs(ctx, doc, ex, op, params)
 		if len(problems) == 0 {
 			return nil
 		}
@@ -191,8 +223,10 @@ func (ix *restIndex) check(ctx context.Context, ex Exchange) []string {
 	return failures
 }
 
-func (ix *restIndex) checkAs(ctx context.Context, ex Exchange, op *operation, params map[string]string) []string {
-	name := op.op.OperationID
+func checkAs(ctx context.Context, doc *openapi3.T, ex Exchange, op *operation, params map[string]string) []string {
+	item := doc.Paths.Value(op.tmpl.template)
+	kop := item.GetOperation(op.method)
+	name := op.id
 	var problems []string
 	req, err := http.NewRequestWithContext(ctx, ex.Method, "https://api.github.com"+ex.Path+queryPart(ex.Query), strings.NewReader(ex.RequestBody))
 	if err != nil {
@@ -204,25 +238,25 @@ func (ix *restIndex) checkAs(ctx context.Context, ex Exchange, op *operation, pa
 	if ex.RequestBody != "" && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json") // see BodyWithoutContentType
 	}
-	route := &routers.Route{Spec: ix.doc, Path: op.tmpl.template, PathItem: op.tmpl.item, Method: op.method, Operation: op.op}
+	route := &routers.Route{Spec: doc, Path: op.tmpl.template, PathItem: item, Method: op.method, Operation: kop}
 	in := &openapi3filter.RequestValidationInput{Request: req, PathParams: params, Route: route, Options: validationOptions}
 	if err := openapi3filter.ValidateRequest(ctx, in); err != nil {
 		for _, e := range flatten(err) {
 			problems = append(problems, fmt.Sprintf("request does not fit %s: %s", name, e))
 		}
 	}
-	problems = append(problems, unknownQuery(ex.Query, op)...)
+	problems = append(problems, unknownQuery(ex.Query, item, kop)...)
 
 	status := ex.Status
-	documented := op.op.Responses.Status(status) != nil
+	documented := kop.Responses.Status(status) != nil
 	if !documented && (genericStatus(status, ex.ResponseHeader) || undocumentedAnswer(name, status)) {
-		if p := ix.basicError(ex); p != "" {
+		if p := basicError(doc, ex); p != "" {
 			problems = append(problems, fmt.Sprintf("answer %d of %s: %s", status, name, p))
 		}
 		return problems
 	}
 	if !documented {
-		return append(problems, fmt.Sprintf("answer: status %d is not documented for %s (documented: %s)", status, name, statuses(op.op)))
+		return append(problems, fmt.Sprintf("answer: status %d is not documented for %s (documented: %s)", status, name, statuses(kop)))
 	}
 	header := http.Header{}
 	for k, v := range ex.ResponseHeader {
@@ -239,8 +273,8 @@ func (ix *restIndex) checkAs(ctx context.Context, ex Exchange, op *operation, pa
 }
 
 // basicError checks an error answer against GitHub's basic-error schema.
-func (ix *restIndex) basicError(ex Exchange) string {
-	ref := ix.doc.Components.Schemas["basic-error"]
+func basicError(doc *openapi3.T, ex Exchange) string {
+	ref := doc.Components.Schemas["basic-error"]
 	if ref == nil || ref.Value == nil {
 		return "the description has no basic-error schema"
 	}
@@ -255,13 +289,13 @@ func (ix *restIndex) basicError(ex Exchange) string {
 }
 
 // unknownQuery lists query parameters the operation does not document.
-func unknownQuery(raw string, op *operation) []string {
+func unknownQuery(raw string, item *openapi3.PathItem, op *openapi3.Operation) []string {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return []string{"request: query: " + err.Error()}
 	}
 	known := map[string]bool{}
-	for _, list := range []openapi3.Parameters{op.tmpl.item.Parameters, op.op.Parameters} {
+	for _, list := range []openapi3.Parameters{item.Parameters, op.Parameters} {
 		for _, p := range list {
 			if p.Value != nil && p.Value.In == openapi3.ParameterInQuery {
 				known[p.Value.Name] = true
@@ -271,7 +305,7 @@ func unknownQuery(raw string, op *operation) []string {
 	var out []string
 	for _, k := range sortedKeys(q) {
 		if !known[k] {
-			out = append(out, fmt.Sprintf("request: query parameter %q is not documented for %s", k, op.op.OperationID))
+			out = append(out, fmt.Sprintf("request: query parameter %q is not documented for %s", k, op.OperationID))
 		}
 	}
 	return out
