@@ -166,9 +166,12 @@ func (e *env) seed() error {
 	if _, err := server.InitRepo(e.s.Root, "kubernetes-sigs", "kueue", map[string][]byte{"README.md": []byte("# kueue (stand-in)\n")}); err != nil {
 		return err
 	}
+	// The bot is a member with write access: GitHub tells only such a
+	// requester who else is a (private) member or a collaborator.
 	return server.WriteAccess(e.s.Root, server.Access{
-		Tokens: map[string]string{"alice-token": "alice", "mallory-token": "mallory"},
-		Orgs:   map[string][]string{"kubernetes-sigs": {"alice"}},
+		Tokens:        map[string]string{"alice-token": "alice", "mallory-token": "mallory"},
+		Orgs:          map[string][]string{"kubernetes-sigs": {"alice", bot}},
+		Collaborators: map[string]map[string]string{"kubernetes-sigs/apisnoop": {bot: "write"}, "kubernetes-sigs/kueue": {bot: "write"}},
 	})
 }
 

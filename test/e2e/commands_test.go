@@ -21,9 +21,11 @@ func newCommandsEnv(t *testing.T) *commandsEnv {
 	t.Helper()
 	e := newEnv(t)
 	err := server.WriteAccess(e.s.Root, server.Access{
-		Tokens:        map[string]string{"alice-token": "alice", "bob-token": "bob", "carol-token": "carol", "mallory-token": "mallory"},
-		Orgs:          map[string][]string{"kubernetes-sigs": {"alice"}},
-		Collaborators: map[string]map[string]string{source: {"bob": "write", "carol": "read"}},
+		Tokens: map[string]string{"alice-token": "alice", "bob-token": "bob", "carol-token": "carol", "mallory-token": "mallory"},
+		// The bot is a member with write access: GitHub tells only such a
+		// requester who else is a (private) member or a collaborator.
+		Orgs:          map[string][]string{"kubernetes-sigs": {"alice", bot}},
+		Collaborators: map[string]map[string]string{source: {"bob": "write", "carol": "read", bot: "write"}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -269,9 +271,10 @@ func TestPromoteAllowedUsersAndTeams(t *testing.T) {
 		"  reviewers: [hh, bobymcbobs]\n  allowedUsers: [dave]\n  allowedTeams: [kubernetes-sigs/apisnoop-maintainers]\n", 1)
 	e := &commandsEnv{env: newEnvConfig(t, config)}
 	err := server.WriteAccess(e.s.Root, server.Access{
-		Tokens: map[string]string{"alice-token": "alice", "dave-token": "dave", "erin-token": "erin", "mallory-token": "mallory"},
-		Orgs:   map[string][]string{"kubernetes-sigs": {"alice"}},
-		Teams:  map[string][]string{"kubernetes-sigs/apisnoop-maintainers": {"erin"}},
+		Tokens:        map[string]string{"alice-token": "alice", "dave-token": "dave", "erin-token": "erin", "mallory-token": "mallory"},
+		Orgs:          map[string][]string{"kubernetes-sigs": {"alice", bot}}, // see newCommandsEnv
+		Teams:         map[string][]string{"kubernetes-sigs/apisnoop-maintainers": {"erin"}},
+		Collaborators: map[string]map[string]string{source: {bot: "write"}},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -3,11 +3,14 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -15,6 +18,7 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/promoter"
 	"sigs.k8s.io/promoter/test/fakegithub/server"
+	"sigs.k8s.io/promoter/test/ghapi"
 	"sigs.k8s.io/promoter/test/harness"
 )
 
@@ -56,9 +60,54 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// Every stack of the run records its stand-in's exchanges here (or in
+	// $E2E_RECORD_DIR, kept for a look); after the tests they are held to
+	// GitHub's published API descriptions.
+	harness.RecordDir = os.Getenv("E2E_RECORD_DIR")
+	if harness.RecordDir == "" {
+		harness.RecordDir = filepath.Join(dir, "exchanges")
+	}
+	if err := os.MkdirAll(harness.RecordDir, 0o755); err != nil {
+		panic(err)
+	}
 	code := m.Run()
+	if !checkGitHubAPI(harness.RecordDir) && code == 0 {
+		code = 1
+	}
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// checkGitHubAPI checks every recorded exchange against GitHub's API
+// descriptions and prints each violation with its request. It reports
+// false on any violation; descriptions out of reach (no npm registry) skip
+// the check, saying so.
+func checkGitHubAPI(dir string) bool {
+	exs, err := ghapi.ReadDir(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "github api check:", err)
+		return false
+	}
+	if len(exs) == 0 {
+		return true // no test ran a stack (e.g. -run matched none)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c, err := ghapi.Load(ctx)
+	if errors.Is(err, ghapi.ErrUnavailable) {
+		fmt.Printf("github api check: skipped, %v\n", err)
+		return true
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "github api check:", err)
+		return false
+	}
+	r := c.CheckAll(ctx, exs)
+	for _, v := range r.Violations {
+		fmt.Println(v)
+	}
+	fmt.Println(r.Summary())
+	return len(r.Violations) == 0
 }
 
 // env is one running stack with apisnoop seeded.

@@ -1,7 +1,7 @@
 // Command fakegithub serves a GitHub stand-in over real bare git
 // repositories (see the server package and README.md).
 //
-//	fakegithub --addr 127.0.0.1:8080 --root DIR [--bot-login promoter-bot] [--access FILE]
+//	fakegithub --addr 127.0.0.1:8080 --root DIR [--bot-login promoter-bot] [--access FILE] [--record FILE] [--content-limit N]
 //
 // Once listening it prints "fakegithub listening on http://ADDR" on stdout.
 package main
@@ -28,15 +28,26 @@ func main() {
 	bot := flag.String("bot-login", server.DefaultBotLogin, "login of the user a token not in the access file authenticates as")
 	access := flag.String("access", "", "access file (default <root>/_access.yaml)")
 	quiet := flag.Bool("quiet", false, "do not log each request to stderr")
+	record := flag.String("record", "", "append every API exchange to this file as JSON lines (for checking against GitHub's API descriptions)")
+	contentLimit := flag.Int("content-limit", 0, "secondary rate limit: content-creating requests (REST writes, GraphQL mutations) allowed per user per --content-window; 0 is no limit (GitHub's: 80 a minute)")
+	contentWindow := flag.Duration("content-window", time.Minute, "the window of --content-limit")
 	flag.Parse()
 	if *root == "" || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "usage: fakegithub --addr HOST:PORT --root DIR [--bot-login LOGIN] [--access FILE] [--quiet]")
+		fmt.Fprintln(os.Stderr, "usage: fakegithub --addr HOST:PORT --root DIR [--bot-login LOGIN] [--access FILE] [--quiet] [--record FILE] [--content-limit N [--content-window D]]")
 		os.Exit(2)
 	}
 	logger := log.New(os.Stderr, "fakegithub: ", log.LstdFlags|log.Lmicroseconds)
-	cfg := server.Config{Root: *root, BotLogin: *bot, AccessFile: *access}
+	cfg := server.Config{Root: *root, BotLogin: *bot, AccessFile: *access, ContentLimit: *contentLimit, ContentWindow: *contentWindow}
 	if !*quiet {
 		cfg.Logf = logger.Printf
+	}
+	if *record != "" {
+		f, err := os.OpenFile(*record, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+		if err != nil {
+			logger.Fatal(err)
+		}
+		defer f.Close()
+		cfg.Record = f
 	}
 	srv, err := server.New(cfg)
 	if err != nil {

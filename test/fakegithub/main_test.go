@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"sigs.k8s.io/promoter/test/fakegithub/server"
+	"sigs.k8s.io/promoter/test/ghapi"
 )
 
 // The test binary doubles as the command: with FAKEGITHUB_ARGS set it runs
@@ -31,7 +33,8 @@ func TestCommandServesAndShutsDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "FAKEGITHUB_ARGS="+strings.Join([]string{"--addr", "127.0.0.1:0", "--root", root, "--quiet", "--bot-login", "robot"}, "\n"))
+	record := filepath.Join(t.TempDir(), "exchanges.jsonl")
+	cmd.Env = append(os.Environ(), "FAKEGITHUB_ARGS="+strings.Join([]string{"--addr", "127.0.0.1:0", "--root", root, "--quiet", "--bot-login", "robot", "--record", record}, "\n"))
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +80,9 @@ func TestCommandServesAndShutsDown(t *testing.T) {
 	if resp != nil {
 		resp.Body.Close()
 	}
+	if resp, err := http.Get(url + "/_fakegithub/requests"); err == nil {
+		resp.Body.Close()
+	}
 
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
@@ -90,5 +96,23 @@ func TestCommandServesAndShutsDown(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("still running 30s after SIGTERM")
+	}
+
+	// --record kept both API exchanges (not the admin request), without
+	// the token.
+	raw, err := os.ReadFile(record)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(raw), "anything") {
+		t.Errorf("the record holds the token:\n%s", raw)
+	}
+	exs, err := ghapi.Read(strings.NewReader(string(raw)), "record")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(exs) != 2 || exs[0].Request() != "GET /user" || exs[0].Status != 200 || !strings.Contains(exs[0].ResponseBody, `"login":"robot"`) ||
+		exs[0].ResponseHeader["Content-Type"] == "" || exs[1].Request() != "GET /repos/o/r" {
+		t.Errorf("recorded %+v, want GET /user and GET /repos/o/r with their answers", exs)
 	}
 }

@@ -34,6 +34,27 @@ type StackOptions struct {
 	Config                     string // promoter config YAML
 	Secret, Token              string // HMAC secret and GitHub token
 	ExtraArgs                  []string
+	// Record is a file the stand-in appends every API exchange to (its
+	// --record flag). Empty: a new file in RecordDir when that is set, else
+	// no recording.
+	Record string
+}
+
+// RecordDir, when set, makes every Stack record its stand-in's API
+// exchanges into a file of its own there, so a test run can check all of
+// them against GitHub's API descriptions afterwards (see test/ghapi).
+var RecordDir string
+
+// recordFile is where a stack's stand-in records, "" for nowhere.
+func (o StackOptions) recordFile() (string, error) {
+	if o.Record != "" || RecordDir == "" {
+		return o.Record, nil
+	}
+	f, err := os.CreateTemp(RecordDir, "stack-*.jsonl")
+	if err != nil {
+		return "", err
+	}
+	return f.Name(), f.Close()
 }
 
 // NewStack starts the stand-in over Dir/root (seed it before or after) and
@@ -59,7 +80,15 @@ func NewStack(ctx context.Context, o StackOptions) (*Stack, error) {
 		return nil, err
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	if s.GH, err = Start("fakegithub", o.FakeGitHubBin, "--addr", addr, "--root", s.Root); err != nil {
+	args := []string{"--addr", addr, "--root", s.Root}
+	record, err := o.recordFile()
+	if err != nil {
+		return nil, err
+	}
+	if record != "" {
+		args = append(args, "--record", record)
+	}
+	if s.GH, err = Start("fakegithub", o.FakeGitHubBin, args...); err != nil {
 		return nil, err
 	}
 	s.GitHub = "http://" + addr

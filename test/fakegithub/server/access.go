@@ -17,11 +17,16 @@ import (
 //
 //	tokens: {alice-token: alice}
 //	orgs: {kubernetes-sigs: [alice]}
+//	publicMembers: {kubernetes-sigs: [frank]}
 //	collaborators: {kubernetes-sigs/apisnoop: {bob: write, carol: read}}
 //	teams: {kubernetes-sigs/apisnoop-maintainers: [dave]}
+//
+// Org membership is private unless publicMembers names it (GitHub's
+// default): someone outside the org sees only public members.
 type Access struct {
 	Tokens        map[string]string            `yaml:"tokens,omitempty"`        // token → login
 	Orgs          map[string][]string          `yaml:"orgs,omitempty"`          // org → members
+	PublicMembers map[string][]string          `yaml:"publicMembers,omitempty"` // org → members who made it public
 	Collaborators map[string]map[string]string `yaml:"collaborators,omitempty"` // "owner/repo" → login → permission
 	Teams         map[string][]string          `yaml:"teams,omitempty"`         // "org/team-slug" → members
 }
@@ -81,6 +86,9 @@ func (a *Access) isOrg(login string) bool {
 	if _, ok := lookupFold(a.Orgs, login); ok {
 		return true
 	}
+	if _, ok := lookupFold(a.PublicMembers, login); ok {
+		return true
+	}
 	for team := range a.Teams {
 		if org, _, ok := strings.Cut(team, "/"); ok && strings.EqualFold(org, login) {
 			return true
@@ -89,10 +97,30 @@ func (a *Access) isOrg(login string) bool {
 	return false
 }
 
-// isMember reports org membership.
+// isMember reports org membership, private or public.
 func (a *Access) isMember(org, user string) bool {
 	members, _ := lookupFold(a.Orgs, org)
+	return containsFold(members, user) || a.isPublicMember(org, user)
+}
+
+// isPublicMember reports membership the member made public.
+func (a *Access) isPublicMember(org, user string) bool {
+	members, _ := lookupFold(a.PublicMembers, org)
 	return containsFold(members, user)
+}
+
+// orgMembers lists org's members (private and public), ok false when there
+// is no such org.
+func (a *Access) orgMembers(org string) ([]string, bool) {
+	private, ok1 := lookupFold(a.Orgs, org)
+	public, ok2 := lookupFold(a.PublicMembers, org)
+	out := append([]string(nil), private...)
+	for _, m := range public {
+		if !containsFold(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out, ok1 || ok2
 }
 
 // collaboratorPermission is the permission the collaborators section grants
@@ -135,9 +163,11 @@ func (a *Access) knownUser(login string) bool {
 			return true
 		}
 	}
-	for _, ms := range a.Orgs {
-		if containsFold(ms, login) {
-			return true
+	for _, orgs := range []map[string][]string{a.Orgs, a.PublicMembers} {
+		for _, ms := range orgs {
+			if containsFold(ms, login) {
+				return true
+			}
 		}
 	}
 	for _, us := range a.Collaborators {

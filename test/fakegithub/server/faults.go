@@ -228,11 +228,7 @@ func (c *reqCtx) applyFault() bool {
 	if f.Status == http.StatusForbidden && f.RetryAfter > 0 {
 		doc = secondaryRateLimitDocs
 		if msg == "" {
-			var id string
-			if v := c.w.Header()["X-GitHub-Request-Id"]; len(v) > 0 { // set non-canonical, as GitHub spells it
-				id = v[0]
-			}
-			msg = secondaryRateLimitMessage + id + "."
+			msg = c.secondaryRateLimitMessage()
 		}
 	}
 	if msg == "" {
@@ -261,24 +257,6 @@ func faultMessage(status int) string {
 		return t
 	}
 	return "Error " + strconv.Itoa(status)
-}
-
-// graphqlKey is what a GraphQL request body counts as without running it
-// (as serveGraphQL would count it).
-func graphqlKey(body []byte) string {
-	var req gqlRequest
-	if err := json.Unmarshal(body, &req); err != nil {
-		return "graphql (unparsed)"
-	}
-	doc, err := parseGraphQL(req.Query)
-	if err != nil {
-		return "graphql (parse error)"
-	}
-	op, errs := selectOperation(doc, req.OperationName)
-	if errs != nil {
-		return "graphql (unparsed)"
-	}
-	return opKey(op)
 }
 
 // ---------------------------------------------------------------- admin

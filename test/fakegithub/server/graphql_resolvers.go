@@ -516,7 +516,7 @@ func resolvers() map[string]resolver {
 		return o, nil
 	}
 	r["Repository.pullRequest"] = func(ec *execCtx, p any, a map[string]any) (any, error) {
-		n, _ := a["number"].(int)
+		n, _ := intArg(a, "number")
 		if is, ok := ec.s.issueCopy(repo(p), n); ok && is.PR != nil {
 			return &gPull{rr: repo(p), is: is}, nil
 		}

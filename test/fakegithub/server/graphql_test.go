@@ -6,49 +6,6 @@ import (
 	"testing"
 )
 
-func TestParseGraphQL(t *testing.T) {
-	for _, src := range []string{
-		`{viewer{login}}`,
-		`query($name:String!$owner:String!$ref:String!){repository(owner: $owner, name: $name){id,ref(qualifiedName: $ref){id,target{oid}}}}`,
-		`mutation($input:CreateCommitOnBranchInput!){createCommitOnBranch(input: $input){commit{oid,url}}}`,
-		"# comment\nquery Q ($n: Int = 3, $l: [String!]) @skip(if: false) {\n a: repository(owner: \"o\", name: \"\"\"\n  r\n  \"\"\") { ... on Repository { id } ...F }\n}\nfragment F on Repository { refs(refPrefix: \"refs/\", first: $n, orderBy: {field: ALPHABETICAL, direction: ASC}, query: null) { nodes { name } } }",
-		`{ a(x: [1, 2.5e3, -0, "s\u00e9\n", true, ENUM, {k: []}]) }`,
-	} {
-		if _, err := parseGraphQL(src); err != nil {
-			t.Errorf("parse %q: %v", src, err)
-		}
-	}
-	for src, want := range map[string]string{
-		`{viewer{login}`:        "Parse error on end of document",
-		`{viewer{}}`:            `Parse error on "}" (RCURLY) at [1, 9]`,
-		`query($x:){a}`:         `Parse error on ")" (RPAREN) at [1, 10]`,
-		`{a(x: 01)}`:            `Parse error on "01"`,
-		`{a(x: "unterminated)}`: "unterminated string",
-		``:                      "Unexpected end of document",
-		`fragment on on X {a}`:  `Parse error on "on"`,
-		`{a} fragment F on X {a} fragment F on X {b}`: `Fragment name "F" must be unique`,
-	} {
-		_, err := parseGraphQL(src)
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("parse %q: %v, want %q", src, err, want)
-		}
-	}
-	doc, err := parseGraphQL(`query { x: repository(owner: "o", name: "r") { ... on Repository { id } } }`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := doc.ops[0].sel[0].(*gqlField)
-	if f.alias != "x" || f.name != "repository" || len(f.args) != 2 || f.args[0].val != "o" {
-		t.Errorf("field = %+v", f)
-	}
-	if in, ok := f.sel[0].(*gqlInline); !ok || in.typeCond != "Repository" {
-		t.Errorf("inline fragment = %+v", f.sel[0])
-	}
-	if got := blockStringValue("\n    hello\n      world\n    "); got != "hello\n  world" {
-		t.Errorf("block string = %q", got)
-	}
-}
-
 // The answer follows the selection: aliases, fragments, more or fewer
 // fields, null for a missing ref, in GitHub's shape.
 func TestGraphQLShapes(t *testing.T) {

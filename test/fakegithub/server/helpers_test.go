@@ -2,7 +2,9 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -10,9 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/sirupsen/logrus"
+	"sigs.k8s.io/promoter/test/ghapi"
 	"sigs.k8s.io/prow/pkg/github"
 )
 
@@ -38,7 +42,13 @@ func newEnv(t *testing.T) *env {
 
 func newEnvAt(t *testing.T, root string) *env {
 	t.Helper()
-	srv, err := New(Config{Root: root})
+	return newEnvConfig(t, Config{Root: root})
+}
+
+func newEnvConfig(t *testing.T, cfg Config) *env {
+	t.Helper()
+	root := cfg.Root
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,6 +57,74 @@ func newEnvAt(t *testing.T, root string) *env {
 	e := &env{t: t, root: root, srv: srv, ts: ts}
 	e.gh = e.client("bot-token")
 	return e
+}
+
+// newCheckedEnv is a stand-in (cfg with a fresh root) whose every API
+// exchange is held to GitHub's published API descriptions when the test
+// ends; where those cannot be fetched, the test says so and checks the
+// rest.
+func newCheckedEnv(t *testing.T, cfg Config) *env {
+	t.Helper()
+	rec := &lockedBuffer{}
+	cfg.Root, cfg.Record = t.TempDir(), rec
+	e := newEnvConfig(t, cfg)
+	t.Cleanup(func() {
+		exs, err := ghapi.Read(bytes.NewReader(rec.Bytes()), t.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := gitHubChecker(t)
+		if c == nil {
+			return
+		}
+		r := c.CheckAll(context.Background(), exs)
+		for _, v := range r.Violations {
+			t.Errorf("deviation from GitHub's API description: %s", v)
+		}
+		t.Log(r.Summary())
+	})
+	return e
+}
+
+var githubChecker struct {
+	once    sync.Once
+	checker *ghapi.Checker
+	err     error
+}
+
+// gitHubChecker loads GitHub's API descriptions once per test binary; nil
+// (after a log line) where they cannot be fetched.
+func gitHubChecker(t *testing.T) *ghapi.Checker {
+	t.Helper()
+	githubChecker.once.Do(func() {
+		githubChecker.checker, githubChecker.err = ghapi.Load(context.Background())
+	})
+	if errors.Is(githubChecker.err, ghapi.ErrUnavailable) {
+		t.Logf("not checked against GitHub's API descriptions: %v", githubChecker.err)
+		return nil
+	}
+	if githubChecker.err != nil {
+		t.Fatal(githubChecker.err)
+	}
+	return githubChecker.checker
+}
+
+// lockedBuffer is a bytes.Buffer safe for the server's concurrent writes.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) Bytes() []byte {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]byte(nil), l.b.Bytes()...)
 }
 
 // client is Prow's GitHub client using token.

@@ -36,6 +36,7 @@ func (c *reqCtx) issueJSON(rr repoRef, is *issue) map[string]any {
 		"repository_url":     api,
 		"labels_url":         api + "/issues/" + itoa(is.Number) + "/labels{/name}",
 		"comments_url":       api + "/issues/" + itoa(is.Number) + "/comments",
+		"events_url":         api + "/issues/" + itoa(is.Number) + "/events",
 		"html_url":           html,
 		"number":             is.Number,
 		"state":              is.State,

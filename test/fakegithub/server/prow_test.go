@@ -288,11 +288,11 @@ func TestMergeUpstreamDivergedAndErrors(t *testing.T) {
 	if code := e.doJSON("POST", "/repos/promoter-bot/r/merge-upstream", "t", map[string]string{"branch": "main"}, &out); code != http.StatusConflict {
 		t.Errorf("conflicting sync: %d %v, want 409", code, out)
 	}
-	if code := e.doJSON("POST", "/repos/promoter-bot/r/merge-upstream", "t", map[string]string{"branch": "nope"}, &out); code != 422 {
-		t.Errorf("missing branch: %d, want 422", code)
+	if code := e.doJSON("POST", "/repos/promoter-bot/r/merge-upstream", "t", map[string]string{"branch": "nope"}, &out); code != 404 {
+		t.Errorf("missing branch: %d, want 404", code)
 	}
-	if code := e.doJSON("POST", "/repos/o/r/merge-upstream", "t", map[string]string{"branch": "main"}, &out); code != 404 {
-		t.Errorf("not a fork: %d, want 404", code)
+	if code := e.doJSON("POST", "/repos/o/r/merge-upstream", "t", map[string]string{"branch": "main"}, &out); code != 422 {
+		t.Errorf("not a fork: %d, want 422", code)
 	}
 }
 
@@ -648,10 +648,12 @@ func TestStatuses(t *testing.T) {
 func TestAccessFileMembership(t *testing.T) {
 	e := newEnv(t)
 	e.initRepo("kubernetes-sigs", "apisnoop", map[string]string{"a": "1"})
+	// The bot asking is a member with push access: GitHub answers org
+	// membership and collaborator permission only to such a requester.
 	e.writeAccess(`
 tokens: {alice-token: alice, bob-token: bob}
-orgs: {kubernetes-sigs: [alice]}
-collaborators: {kubernetes-sigs/apisnoop: {bob: write, carol: read, erin: maintain}}
+orgs: {kubernetes-sigs: [alice, promoter-bot]}
+collaborators: {kubernetes-sigs/apisnoop: {bob: write, carol: read, erin: maintain, promoter-bot: write}}
 teams: {kubernetes-sigs/apisnoop-maintainers: [dave]}
 `)
 	check := func(name string, got bool, err error, want bool) {
@@ -696,7 +698,7 @@ teams: {kubernetes-sigs/apisnoop-maintainers: [dave]}
 	}
 
 	// The file is re-read on every request.
-	if err := WriteAccess(e.root, Access{Orgs: map[string][]string{"kubernetes-sigs": {"alice", "bob"}}}); err != nil {
+	if err := WriteAccess(e.root, Access{Orgs: map[string][]string{"kubernetes-sigs": {"alice", "bob", "promoter-bot"}}}); err != nil {
 		t.Fatal(err)
 	}
 	got, err = e.gh.IsMember("kubernetes-sigs", "bob")

@@ -152,6 +152,18 @@ func (c *reqCtx) pullJSON(rr repoRef, is *issue, full bool, lr liveRefs) map[str
 		"commits_url":         api + "/pulls/" + itoa(is.Number) + "/commits",
 		"comments_url":        api + "/issues/" + itoa(is.Number) + "/comments",
 		"statuses_url":        api + "/statuses/" + headSHA,
+		"review_comments_url": api + "/pulls/" + itoa(is.Number) + "/comments",
+		"review_comment_url":  api + "/pulls/comments{/number}",
+		"_links": map[string]any{
+			"self":            link(api + "/pulls/" + itoa(is.Number)),
+			"html":            link(html),
+			"issue":           link(api + "/issues/" + itoa(is.Number)),
+			"comments":        link(api + "/issues/" + itoa(is.Number) + "/comments"),
+			"review_comments": link(api + "/pulls/" + itoa(is.Number) + "/comments"),
+			"review_comment":  link(api + "/pulls/comments{/number}"),
+			"commits":         link(api + "/pulls/" + itoa(is.Number) + "/commits"),
+			"statuses":        link(api + "/statuses/" + headSHA),
+		},
 		"number":              is.Number,
 		"state":               is.State,
 		"locked":              false,
@@ -239,6 +251,9 @@ func (c *reqCtx) pullJSON(rr repoRef, is *issue, full bool, lr liveRefs) map[str
 	m["changed_files"] = files
 	return m
 }
+
+// link is one entry of a pull request's _links.
+func link(href string) map[string]any { return map[string]any{"href": href} }
 
 func firstUser(c *reqCtx, logins []string) any {
 	if len(logins) == 0 {

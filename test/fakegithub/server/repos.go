@@ -110,7 +110,9 @@ func (s *Server) mergeUpstream(c *reqCtx) {
 	}
 	up, isFork := s.parent(rr)
 	if !isFork {
-		c.notFound()
+		// GitHub documents 200, 409 and 422 ("could not be synced for some
+		// other reason") for this endpoint.
+		c.fail(http.StatusUnprocessableEntity, "This repository is not a fork")
 		return
 	}
 	var body struct {
@@ -141,7 +143,9 @@ func (s *Server) mergeUpstream(c *reqCtx) {
 		return
 	}
 	if cur == "" || upSHA == "" {
-		c.fail(http.StatusUnprocessableEntity, "Branch not found")
+		// 404, not the 422 the description suggests: what GitHub answered
+		// PyGithub's recorded test of a missing branch.
+		c.fail(http.StatusNotFound, "Branch not found")
 		return
 	}
 	baseBranch := up.Owner + ":" + branch
@@ -633,7 +637,7 @@ func (s *Server) getGitTag(c *reqCtx) {
 			"type": t.ObjectType,
 			"url":  api + "/git/" + t.ObjectType + "s/" + t.Object,
 		},
-		"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		"verification": map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
 	})
 }
 
@@ -656,7 +660,7 @@ func (c *reqCtx) gitCommitJSON(rr repoRef, ci *commitInfo) map[string]any {
 		"tree":          map[string]any{"sha": ci.Tree, "url": api + "/git/trees/" + ci.Tree},
 		"parents":       parents,
 		"comment_count": 0,
-		"verification":  map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil},
+		"verification":  map[string]any{"verified": false, "reason": "unsigned", "signature": nil, "payload": nil, "verified_at": nil},
 	}
 }
 

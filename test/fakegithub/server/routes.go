@@ -16,6 +16,7 @@ func (s *Server) registerRoutes() {
 	s.handle("GET", "/orgs/{login}/repos", s.listOwnerRepos)
 	s.handle("GET", "/orgs/{org}/members", s.listOrgMembers)
 	s.handle("GET", "/orgs/{org}/members/{user}", s.checkOrgMember)
+	s.handle("GET", "/orgs/{org}/public_members/{user}", s.checkPublicMember)
 	s.handle("GET", "/orgs/{org}/teams/{team}/members", s.listTeamMembers)
 	s.handle("GET", "/orgs/{org}/teams/{team}/memberships/{user}", s.getTeamMembership)
 	s.handle("GET", "/rate_limit", s.getRateLimit)

@@ -16,6 +16,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -51,6 +52,15 @@ type Config struct {
 	AccessFile string
 	// Logf, when set, gets one line per request served.
 	Logf func(format string, args ...any)
+	// Record, when set, gets every API exchange (not admin requests, not
+	// git over HTTP) as one JSON line (see Exchange).
+	Record io.Writer
+	// ContentLimit, when above 0, is GitHub's secondary rate limit on
+	// content-creating requests (REST writes, GraphQL mutations): at most
+	// this many per user in any ContentWindow (default one minute); more
+	// answer 403 with Retry-After. GitHub's is 80 a minute (and 500 an hour).
+	ContentLimit  int
+	ContentWindow time.Duration
 }
 
 // Server serves the stand-in. It is an http.Handler.
@@ -70,6 +80,9 @@ type Server struct {
 	faultsMu sync.Mutex
 	faults   []*Fault // in ID order
 	faultSeq int
+
+	rec     *recorder
+	content *contentLimiter // nil: no secondary limit
 
 	reqSeq atomic.Uint64
 	routes []*route
@@ -104,6 +117,15 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.bot == "" {
 		s.bot = DefaultBotLogin
+	}
+	if cfg.Record != nil {
+		s.rec = &recorder{w: cfg.Record}
+	}
+	if cfg.ContentLimit > 0 {
+		s.content = &contentLimiter{limit: cfg.ContentLimit, window: cfg.ContentWindow, seen: map[string][]time.Time{}}
+		if s.content.window <= 0 {
+			s.content.window = time.Minute
+		}
 	}
 	if s.accessFile == "" {
 		s.accessFile = filepath.Join(root, "_access.yaml")
@@ -295,6 +317,7 @@ type reqCtx struct {
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	copy   *bytes.Buffer // when recording, what was written
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -307,6 +330,9 @@ func (w *statusWriter) WriteHeader(code int) {
 func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	if w.copy != nil {
+		w.copy.Write(b)
 	}
 	return w.ResponseWriter.Write(b)
 }
@@ -322,6 +348,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Set("Server", "fakegithub")
 
 	c := &reqCtx{s: s, w: sw, r: r, ctx: context.WithoutCancel(r.Context()), base: baseURL(r)}
+	var rc *recording
 	defer func() {
 		if p := recover(); p != nil {
 			if s.logf != nil {
@@ -334,10 +361,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		if s.logf != nil {
 			s.logf("%s %s %d %s", r.Method, r.URL.RequestURI(), sw.status, time.Since(start).Round(time.Microsecond))
 		}
+		s.finishRecording(rc, sw)
 	}()
 
 	if s.serveGit(sw, r) {
 		return
+	}
+	if !strings.HasPrefix(r.URL.Path, "/_fakegithub/") {
+		if rc = s.startRecording(r); rc != nil {
+			sw.copy = &rc.body
+		}
 	}
 	segs, ok := splitPath(r)
 	var rt *route
@@ -401,6 +434,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if rt == nil {
 		c.fail(http.StatusNotFound, "Not Found")
+		return
+	}
+	if c.overContentLimit(rt) {
 		return
 	}
 	rt.h(c)
@@ -719,17 +755,27 @@ func (c *reqCtx) userJSON(login string) any {
 	if c.acc != nil && c.acc.isOrg(login) {
 		typ, prefix = "Organization", "O"
 	}
+	api := c.base + "/users/" + login
 	return map[string]any{
-		"login":       login,
-		"id":          userID(login),
-		"node_id":     nodeID(prefix, login),
-		"avatar_url":  "",
-		"gravatar_id": "",
-		"url":         c.base + "/users/" + login,
-		"html_url":    c.base + "/" + login,
-		"repos_url":   c.base + "/users/" + login + "/repos",
-		"type":        typ,
-		"site_admin":  false,
+		"login":               login,
+		"id":                  userID(login),
+		"node_id":             nodeID(prefix, login),
+		"avatar_url":          c.base + "/avatars/" + login,
+		"gravatar_id":         "",
+		"url":                 api,
+		"html_url":            c.base + "/" + login,
+		"followers_url":       api + "/followers",
+		"following_url":       api + "/following{/other_user}",
+		"gists_url":           api + "/gists{/gist_id}",
+		"starred_url":         api + "/starred{/owner}{/repo}",
+		"subscriptions_url":   api + "/subscriptions",
+		"organizations_url":   api + "/orgs",
+		"repos_url":           api + "/repos",
+		"events_url":          api + "/events{/privacy}",
+		"received_events_url": api + "/received_events",
+		"type":                typ,
+		"user_view_type":      "public",
+		"site_admin":          false,
 	}
 }
 
@@ -745,18 +791,13 @@ func permissionsJSON(perm string) map[string]bool {
 }
 
 // repoJSON is GitHub's repository object; full adds parent and source for
-// forks, as GET /repos/{owner}/{repo} does.
+// forks and the counts GET /repos/{owner}/{repo} has.
 func (c *reqCtx) repoJSON(rr repoRef, full bool) map[string]any {
 	api := c.base + "/repos/" + rr.Full()
+	html := c.base + "/" + rr.Full()
 	parent, isFork := c.s.parent(rr)
-	created := time.Time{}
-	if st, err := os.Stat(rr.Dir); err == nil {
-		created = st.ModTime()
-	}
-	pushed := created
-	if st, err := os.Stat(filepath.Join(rr.Dir, "refs")); err == nil {
-		pushed = st.ModTime()
-	}
+	created, pushed := repoTimes(rr)
+	forks, open := c.s.forkCount(rr), c.s.openIssueCount(rr)
 	m := map[string]any{
 		"id":                     repoID(rr),
 		"node_id":                nodeID("R", rr.Full()),
@@ -765,21 +806,72 @@ func (c *reqCtx) repoJSON(rr repoRef, full bool) map[string]any {
 		"owner":                  c.userJSON(rr.Owner),
 		"private":                false,
 		"visibility":             "public",
-		"html_url":               c.base + "/" + rr.Full(),
+		"html_url":               html,
 		"description":            nil,
 		"fork":                   isFork,
 		"url":                    api,
+		"archive_url":            api + "/{archive_format}{/ref}",
+		"assignees_url":          api + "/assignees{/user}",
+		"blobs_url":              api + "/git/blobs{/sha}",
+		"branches_url":           api + "/branches{/branch}",
+		"collaborators_url":      api + "/collaborators{/collaborator}",
+		"comments_url":           api + "/comments{/number}",
+		"commits_url":            api + "/commits{/sha}",
+		"compare_url":            api + "/compare/{base}...{head}",
+		"contents_url":           api + "/contents/{+path}",
+		"contributors_url":       api + "/contributors",
+		"deployments_url":        api + "/deployments",
+		"downloads_url":          api + "/downloads",
+		"events_url":             api + "/events",
 		"forks_url":              api + "/forks",
+		"git_commits_url":        api + "/git/commits{/sha}",
 		"git_refs_url":           api + "/git/refs{/sha}",
+		"git_tags_url":           api + "/git/tags{/sha}",
+		"hooks_url":              api + "/hooks",
+		"issue_comment_url":      api + "/issues/comments{/number}",
+		"issue_events_url":       api + "/issues/events{/number}",
+		"issues_url":             api + "/issues{/number}",
+		"keys_url":               api + "/keys{/key_id}",
+		"labels_url":             api + "/labels{/name}",
+		"languages_url":          api + "/languages",
+		"merges_url":             api + "/merges",
+		"milestones_url":         api + "/milestones{/number}",
+		"notifications_url":      api + "/notifications{?since,all,participating}",
 		"pulls_url":              api + "/pulls{/number}",
-		"clone_url":              c.base + "/" + rr.Full() + ".git",
-		"git_url":                c.base + "/" + rr.Full() + ".git",
+		"releases_url":           api + "/releases{/id}",
+		"stargazers_url":         api + "/stargazers",
+		"statuses_url":           api + "/statuses/{sha}",
+		"subscribers_url":        api + "/subscribers",
+		"subscription_url":       api + "/subscription",
+		"tags_url":               api + "/tags",
+		"teams_url":              api + "/teams",
+		"trees_url":              api + "/git/trees{/sha}",
+		"clone_url":              html + ".git",
+		"git_url":                html + ".git",
+		"ssh_url":                "git@" + c.r.Host + ":" + rr.Full() + ".git",
+		"svn_url":                html,
+		"mirror_url":             nil,
+		"homepage":               nil,
+		"language":               nil,
+		"license":                nil,
+		"size":                   0,
+		"forks":                  forks,
+		"forks_count":            forks,
+		"stargazers_count":       0,
+		"watchers":               0,
+		"watchers_count":         0,
+		"open_issues":            open,
+		"open_issues_count":      open,
 		"default_branch":         headBranch(rr.Dir),
 		"archived":               false,
 		"disabled":               false,
+		"is_template":            false,
 		"has_issues":             true,
 		"has_projects":           false,
 		"has_wiki":               false,
+		"has_pages":              false,
+		"has_downloads":          true,
+		"has_discussions":        false,
 		"created_at":             ts(created),
 		"updated_at":             ts(pushed),
 		"pushed_at":              ts(pushed),
@@ -790,11 +882,42 @@ func (c *reqCtx) repoJSON(rr repoRef, full bool) map[string]any {
 		"delete_branch_on_merge": false,
 		"permissions":            permissionsJSON(c.acc.permission(rr.Owner, rr.Name, c.user)),
 	}
-	if full && isFork {
-		m["parent"] = c.repoJSON(parent, false)
-		m["source"] = c.repoJSON(c.s.source(rr), false)
+	if full {
+		m["network_count"] = c.s.forkCount(c.s.source(rr))
+		m["subscribers_count"] = 0
+		if isFork {
+			m["parent"] = c.repoJSON(parent, false)
+			m["source"] = c.repoJSON(c.s.source(rr), false)
+		}
 	}
 	return m
+}
+
+// forkCount counts rr's direct forks.
+func (s *Server) forkCount(rr repoRef) int {
+	n := 0
+	for _, o := range s.owners() {
+		for _, cand := range s.listRepos(o) {
+			if par, ok := s.parent(cand); ok && par.Full() == rr.Full() {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// openIssueCount counts rr's open issues and pull requests, as GitHub's
+// open_issues_count does.
+func (s *Server) openIssueCount(rr repoRef) int {
+	n := 0
+	s.read(func(st *state) {
+		for _, is := range st.peekRepo(rr.Full()).Issues {
+			if is.State == "open" {
+				n++
+			}
+		}
+	})
+	return n
 }
 
 // writePage answers a list endpoint: the page of items the query asks for

@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/base64"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -12,8 +13,10 @@ import (
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
-// fullUserJSON is the user object of GET /user and GET /users/{login}.
-func (c *reqCtx) fullUserJSON(login string) map[string]any {
+// fullUserJSON is the user object of GET /users/{login} (GitHub's
+// public-user); private adds what GET /user shows its own user
+// (private-user).
+func (c *reqCtx) fullUserJSON(login string, private bool) map[string]any {
 	m := c.userJSON(login).(map[string]any)
 	m["name"] = login
 	m["email"] = nil
@@ -21,11 +24,23 @@ func (c *reqCtx) fullUserJSON(login string) map[string]any {
 	m["blog"] = ""
 	m["location"] = nil
 	m["bio"] = nil
+	m["hireable"] = nil
+	m["twitter_username"] = nil
 	m["public_repos"] = len(c.s.listRepos(login))
+	m["public_gists"] = 0
 	m["followers"] = 0
 	m["following"] = 0
 	m["created_at"] = "2020-01-01T00:00:00Z"
 	m["updated_at"] = "2020-01-01T00:00:00Z"
+	if private {
+		m["user_view_type"] = "private"
+		m["private_gists"] = 0
+		m["total_private_repos"] = 0
+		m["owned_private_repos"] = 0
+		m["disk_usage"] = 0
+		m["collaborators"] = 0
+		m["two_factor_authentication"] = true
+	}
 	return m
 }
 
@@ -45,7 +60,7 @@ func (s *Server) getAuthenticatedUser(c *reqCtx) {
 	if !c.requireUser() {
 		return
 	}
-	c.writeJSON(http.StatusOK, c.fullUserJSON(c.user))
+	c.writeJSON(http.StatusOK, c.fullUserJSON(c.user, true))
 }
 
 func (s *Server) getUser(c *reqCtx) {
@@ -54,7 +69,7 @@ func (s *Server) getUser(c *reqCtx) {
 		c.notFound()
 		return
 	}
-	c.writeJSON(http.StatusOK, c.fullUserJSON(login))
+	c.writeJSON(http.StatusOK, c.fullUserJSON(login, false))
 }
 
 func (s *Server) listOwnerRepos(c *reqCtx) {
@@ -78,11 +93,23 @@ func (s *Server) listOwnerRepos(c *reqCtx) {
 	c.writeJSON(http.StatusOK, out)
 }
 
+// listOrgMembers: every member for a member asking, else the public ones
+// (GitHub's rule).
 func (s *Server) listOrgMembers(c *reqCtx) {
-	members, ok := lookupFold(c.acc.Orgs, c.p["org"])
+	org := c.p["org"]
+	members, ok := c.acc.orgMembers(org)
 	if !ok {
 		c.notFound()
 		return
+	}
+	if !c.acc.isMember(org, c.user) {
+		var public []string
+		for _, m := range members {
+			if c.acc.isPublicMember(org, m) {
+				public = append(public, m)
+			}
+		}
+		members = public
 	}
 	c.writeUsers(members)
 }
@@ -93,13 +120,34 @@ func (c *reqCtx) writeUsers(logins []string) {
 	writePage(c, logins, func(l string) any { return c.userJSON(l) })
 }
 
-// checkOrgMember: 204 member, 404 not (GitHub's answer to a member asking).
+// checkOrgMember is GitHub's answer: to a member asking, 204 member or 404
+// not; to anyone else, 302 to the public membership check (which answers
+// 204 only for a public member).
 func (s *Server) checkOrgMember(c *reqCtx) {
-	if c.acc.isMember(c.p["org"], c.p["user"]) {
+	org, user := c.p["org"], c.p["user"]
+	if _, ok := c.acc.orgMembers(org); !ok {
+		c.notFound()
+		return
+	}
+	if !c.acc.isMember(org, c.user) {
+		c.w.Header().Set("Location", c.base+"/orgs/"+url.PathEscape(org)+"/public_members/"+url.PathEscape(user))
+		c.w.WriteHeader(http.StatusFound)
+		return
+	}
+	if c.acc.isMember(org, user) {
 		c.noContent()
 		return
 	}
 	c.fail(http.StatusNotFound, "User does not exist or is not a member of the organization")
+}
+
+// checkPublicMember: 204 for a public member, else 404, whoever asks.
+func (s *Server) checkPublicMember(c *reqCtx) {
+	if c.acc.isPublicMember(c.p["org"], c.p["user"]) {
+		c.noContent()
+		return
+	}
+	c.notFound()
 }
 
 func (s *Server) listTeamMembers(c *reqCtx) {
@@ -162,11 +210,16 @@ func (s *Server) checkCollaborator(c *reqCtx) {
 	c.notFound()
 }
 
-// getPermission answers GitHub's permission (admin, write, read, none:
+// getPermission answers, to a requester with push access, GitHub's permission (admin, write, read, none:
 // maintain reads as write and triage as read) and the exact role_name.
 func (s *Server) getPermission(c *reqCtx) {
 	rr, ok := c.repo()
 	if !ok {
+		return
+	}
+	if !c.acc.canPush(rr.Owner, rr.Name, c.user) {
+		c.writeJSON(http.StatusForbidden, map[string]any{"message": "Must have push access to view collaborator permission.",
+			"documentation_url": "https://docs.github.com/rest/collaborators/collaborators#get-repository-permissions-for-a-user", "status": "403"})
 		return
 	}
 	user := c.p["user"]
