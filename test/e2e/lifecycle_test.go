@@ -79,7 +79,9 @@ func TestWebhooksAnsweredWhileGitHubHangs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := harness.AddFault(e.s.GitHub, server.Fault{DelayMs: int(2 * wait / time.Millisecond)}); err != nil {
+	// Every call hangs 15 s: longer than GitHub waits for a webhook's answer
+	// (10 s, harness.Send's timeout), short enough for the work to finish.
+	if _, err := harness.AddFault(e.s.GitHub, server.Fault{DelayMs: 15000}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
