@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -198,20 +197,17 @@ func run(o options, log *logrus.Entry) error {
 	st.synced.Store(true)
 	lead := func(ctx context.Context) {
 		ctl.Lead()
-		var wg sync.WaitGroup
-		for _, f := range []func(context.Context){
-			func(ctx context.Context) { ctl.Run(ctx, o.workers) },
-			func(ctx context.Context) { ctl.RunResync(ctx, st.resynced) },
-			func(ctx context.Context) {
-				if !o.dryRun {
-					ensureFork(ctx, pub, cfg.Config(), log)
-				}
-			},
-		} {
-			wg.Add(1)
-			go func() { defer wg.Done(); f(ctx) }()
+		if !o.dryRun {
+			go ensureFork(ctx, pub, cfg.Config(), log)
 		}
-		wg.Wait()
+		// The PRs first: a restart must find its work done before it
+		// redoes any.
+		if !ctl.FirstResync(ctx) {
+			return
+		}
+		st.resynced()
+		go ctl.ResyncEvery(ctx)
+		ctl.Run(ctx, o.workers)
 	}
 	if el == nil {
 		leader.Alone()

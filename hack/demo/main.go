@@ -104,7 +104,7 @@ func run(promoterBin, fakegithubBin string, keep bool) error {
 	if err != nil {
 		return err
 	}
-	code, err := harness.Send(s.Promoter, "push", harness.PushEvent("kubernetes-sigs/apisnoop", "v0.3.0", tagObject), s.Secret)
+	code, err := harness.Send(s.Promoter, "push", harness.TagPushEvent("kubernetes-sigs/apisnoop", "v0.3.0", tagObject, release), s.Secret)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -23,10 +24,10 @@ import (
 // refused before they are read whole.
 const MaxBody = 25 << 20
 
-// Enqueuer takes promotion keys and /promote comments; the promoter's
+// Enqueuer takes promotion requests and /promote comments; the promoter's
 // controller is one.
 type Enqueuer interface {
-	Enqueue(promoter.Key)
+	Request(promoter.Key, promoter.Ask)
 	Comment(promoter.CommentRequest)
 }
 
@@ -133,10 +134,16 @@ func (s *Server) push(pe envelope, log *logrus.Entry) (int, string) {
 		log.Debug("Ignoring a tag deletion.")
 		return http.StatusOK, "ignored: tag deleted"
 	}
+	// GitHub's push payload names the tagged commit (head_commit, also for
+	// annotated tags, since 2021); that saves promoter a lookup.
+	ask := promoter.Ask{}
+	if shaRE.MatchString(pe.HeadCommit.ID) {
+		ask.TagCommit = pe.HeadCommit.ID
+	}
 	var keys []string
 	for _, p := range s.config().ProjectsFor(pe.Repo.FullName) {
 		if p.Matches(tag) {
-			s.queue.Enqueue(promoter.Key{Project: p.Name, Tag: tag})
+			s.queue.Request(promoter.Key{Project: p.Name, Tag: tag}, ask)
 			keys = append(keys, p.Name)
 		}
 	}
@@ -151,9 +158,12 @@ func (s *Server) push(pe envelope, log *logrus.Entry) (int, string) {
 // envelope is the part of an event promoter reads: the repository (or org)
 // the secret is scoped by, and a push's ref and deletion flag.
 type envelope struct {
-	Ref     string `json:"ref"`
-	Deleted bool   `json:"deleted"`
-	Repo    struct {
+	Ref        string `json:"ref"`
+	Deleted    bool   `json:"deleted"`
+	HeadCommit struct {
+		ID string `json:"id"`
+	} `json:"head_commit"`
+	Repo struct {
 		FullName string `json:"full_name"`
 	} `json:"repository"`
 	Org struct {
@@ -169,6 +179,8 @@ func (e envelope) scope() string {
 	}
 	return e.Org.Login
 }
+
+var shaRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 // eventLabel bounds the metric's label values: event names come from the
 // sender.

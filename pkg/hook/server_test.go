@@ -30,6 +30,7 @@ projects:
 type recorder struct {
 	mu       sync.Mutex
 	keys     []promoter.Key
+	asks     []promoter.Ask
 	comments []promoter.CommentRequest
 }
 
@@ -39,10 +40,11 @@ func (r *recorder) Comment(c promoter.CommentRequest) {
 	r.comments = append(r.comments, c)
 }
 
-func (r *recorder) Enqueue(k promoter.Key) {
+func (r *recorder) Request(k promoter.Key, a promoter.Ask) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.keys = append(r.keys, k)
+	r.asks = append(r.asks, a)
 }
 
 func newServer(t testing.TB, secret string) (*Server, *recorder) {
@@ -241,8 +243,8 @@ func BenchmarkWebhookPush(b *testing.B) {
 
 type discard struct{}
 
-func (discard) Enqueue(promoter.Key)            {}
-func (discard) Comment(promoter.CommentRequest) {}
+func (discard) Request(promoter.Key, promoter.Ask) {}
+func (discard) Comment(promoter.CommentRequest)    {}
 
 func commentBody(t testing.TB, action, repo, user, body string) []byte {
 	b, err := json.Marshal(map[string]any{
@@ -290,5 +292,23 @@ func TestIssueComments(t *testing.T) {
 				t.Errorf("%d requests with %d commands, want %d commands", len(rec.comments), got, tc.commands)
 			}
 		})
+	}
+}
+
+// The push names the tagged commit (head_commit): it is handed on, so
+// promoter need not look the tag up.
+func TestPushCarriesTheTaggedCommit(t *testing.T) {
+	s, rec := newServer(t, "secret")
+	body := pushBody(t, nil)
+	if w := serve(s, request(body, "push", signed(body, "secret"))); w.Code != 200 {
+		t.Fatalf("answered %d", w.Code)
+	}
+	if len(rec.asks) != 1 || rec.asks[0].TagCommit != "5d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c" {
+		t.Errorf("asks %+v", rec.asks)
+	}
+	body = pushBody(t, func(ev map[string]any) { ev["head_commit"] = map[string]any{"id": "not a sha"} })
+	serve(s, request(body, "push", signed(body, "secret")))
+	if len(rec.asks) != 2 || rec.asks[1].TagCommit != "" {
+		t.Errorf("a malformed head_commit was trusted: %+v", rec.asks)
 	}
 }

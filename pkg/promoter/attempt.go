@@ -30,7 +30,7 @@ func (c *Controller) attempt(ctx context.Context, k Key) {
 	}
 	st, retry := c.judge(snap, st, err, log)
 	c.tracker.put(k, st)
-	c.report(ctx, k, log)
+	c.report(ctx, k, snap.fresh, log)
 	c.settle(k, snap, st, retry, err)
 }
 

@@ -88,8 +88,8 @@ func New(cfg func() *config.Config, reg Registry, gh Manifests, o Options) *Cont
 }
 
 // Lead makes a standby controller the one that acts: comments it held are
-// handled now. Run and RunResync do the rest (the resync rebuilds the work
-// from ProwJobs and PRs at once).
+// handled now. FirstResync, Run and ResyncEvery do the rest (the first
+// resync rebuilds the work from ProwJobs and PRs at once).
 func (c *Controller) Lead() {
 	c.standby.Store(false)
 	c.mu.Lock()
@@ -104,9 +104,9 @@ func (c *Controller) Lead() {
 // Tracker exposes the promotions' status.
 func (c *Controller) Tracker() *Tracker { return c.tracker }
 
-// Enqueue asks for every image of key, waiting for builds: a tag push, a
-// finished image job or a resync. It never blocks.
-func (c *Controller) Enqueue(k Key) { c.Request(k, Ask{}) }
+// Enqueue asks for every image of key, waiting for builds, as the state
+// rebuild does (a resync, a finished image job). It never blocks.
+func (c *Controller) Enqueue(k Key) { c.Request(k, Ask{Rebuild: true}) }
 
 // Request merges an ask into key's request and queues the key. It never
 // blocks.

@@ -69,6 +69,15 @@ func (c *conversation) SetStatus(_ context.Context, _, _, _ string, s source.Sta
 	return nil
 }
 
+func (c *conversation) Status(context.Context, string, string, string) (source.Status, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.statuses) == 0 {
+		return source.Status{}, nil
+	}
+	return c.statuses[len(c.statuses)-1], nil
+}
+
 func (c *conversation) Pull(_ context.Context, _, _ string, n int) (source.PullState, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()

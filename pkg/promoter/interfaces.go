@@ -43,6 +43,8 @@ type Source interface {
 	// Tags are the repository's recent tags with their commits.
 	Tags(ctx context.Context, org, repo string) ([]source.Tag, error)
 	SetStatus(ctx context.Context, org, repo, sha string, s source.Status) error
+	// Status is the `promotion` status GitHub has on sha now.
+	Status(ctx context.Context, org, repo, sha string) (source.Status, error)
 	Pull(ctx context.Context, org, repo string, number int) (source.PullState, error)
 	React(ctx context.Context, org, repo string, commentID int) error
 	Reply(ctx context.Context, org, repo string, number int, body string) error

@@ -103,9 +103,11 @@ func (c *Controller) release(ctx context.Context, p *config.Project, tag string,
 	if snap.commit != "" {
 		rel, err = p.ReleaseCommit(snap.commit)
 	} else {
-		var commit string
-		if commit, err = c.tagCommit(ctx, p, tag); err != nil {
-			return rel, err
+		commit := snap.tagCommit
+		if commit == "" {
+			if commit, err = c.tagCommit(ctx, p, tag); err != nil {
+				return rel, err
+			}
 		}
 		rel, err = p.Release(tag, commit)
 	}

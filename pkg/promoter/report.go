@@ -12,7 +12,7 @@ import (
 // report sets the `promotion` commit status on the released commit to match
 // the promotion's stage, once per change. A failure to report is logged: it
 // must not fail the promotion itself.
-func (c *Controller) report(ctx context.Context, k Key, log *logrus.Entry) {
+func (c *Controller) report(ctx context.Context, k Key, fresh bool, log *logrus.Entry) {
 	if c.dryRun || c.source == nil {
 		return
 	}
@@ -27,6 +27,14 @@ func (c *Controller) report(ctx context.Context, k Key, log *logrus.Entry) {
 	p := c.config().Project(k.Project)
 	if p == nil {
 		return
+	}
+	if st.reported == (source.Status{}) && !fresh {
+		// A rebuild after a restart: GitHub may already say this (a read,
+		// not one of GitHub's 80 content-creating requests a minute).
+		if have, err := c.source.Status(ctx, owner(p.Repo), name(p.Repo), st.Commit); err == nil && have == want.Stored() {
+			c.tracker.reported(k, want)
+			return
+		}
 	}
 	if err := c.source.SetStatus(ctx, owner(p.Repo), name(p.Repo), st.Commit, want); err != nil {
 		log.WithError(err).Warn("Cannot set the promotion commit status.")

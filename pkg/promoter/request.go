@@ -17,6 +17,14 @@ type Ask struct {
 	// Prompt: a person asked and wants an answer rather than a wait for a
 	// staging image that no job is building.
 	Prompt bool
+	// TagCommit is the tagged commit as the push event says it
+	// (head_commit), which saves looking it up.
+	TagCommit string
+	// Rebuild: asked by the state rebuild (a resync, a finished job run),
+	// not by an event of this moment: what promoter reported before a
+	// restart may still stand, so the commit status is read before it is
+	// written.
+	Rebuild bool
 	// Reply, if set, is told the status once the round that covers this
 	// ask settles (or at once, for a prompt ask whose image is missing
 	// while others keep waiting).
@@ -27,13 +35,15 @@ type Ask struct {
 // a snapshot; only what the snapshot covered is settled when it ends, so an
 // ask arriving meanwhile is never lost.
 type request struct {
-	all     bool            // some ask wants every image
-	images  map[string]bool // the images asked for, when not all
-	commit  string
-	wait    bool // some ask (not a person) waits for builds to appear
-	replies []*reply
-	since   time.Time // the first ask of this round: jobTimeout and jobWindow count from here
-	gen     int       // bumped by every merge
+	all       bool            // some ask wants every image
+	images    map[string]bool // the images asked for, when not all
+	commit    string
+	tagCommit string
+	wait      bool // some ask (not a person) waits for builds to appear
+	fresh     bool // some ask came from an event of this moment (not a rebuild)
+	replies   []*reply
+	since     time.Time // the first ask of this round: jobTimeout and jobWindow count from here
+	gen       int       // bumped by every merge
 }
 
 type reply struct {
@@ -62,6 +72,10 @@ func (r *request) merge(a Ask) {
 	if a.Commit != "" {
 		r.commit = a.Commit
 	}
+	if a.TagCommit != "" {
+		r.tagCommit = a.TagCommit
+	}
+	r.fresh = r.fresh || !a.Rebuild
 	r.wait = r.wait || !a.Prompt
 	if a.Reply != nil {
 		r.replies = append(r.replies, &reply{prompt: a.Prompt, tell: a.Reply})
@@ -71,16 +85,18 @@ func (r *request) merge(a Ask) {
 
 // snapshot is what one attempt works on.
 type snapshot struct {
-	only    []string // nil: every image
-	commit  string
-	wait    bool
-	since   time.Time
-	gen     int
-	replies []*reply // the replies this attempt answers when it settles
+	only      []string // nil: every image
+	commit    string
+	tagCommit string
+	fresh     bool
+	wait      bool
+	since     time.Time
+	gen       int
+	replies   []*reply // the replies this attempt answers when it settles
 }
 
 func (r *request) snapshot() snapshot {
-	s := snapshot{commit: r.commit, wait: r.wait, since: r.since, gen: r.gen, replies: slices.Clone(r.replies)}
+	s := snapshot{commit: r.commit, tagCommit: r.tagCommit, fresh: r.fresh, wait: r.wait, since: r.since, gen: r.gen, replies: slices.Clone(r.replies)}
 	if !r.all {
 		for img := range r.images {
 			s.only = append(s.only, img)

@@ -32,7 +32,11 @@ func (c *Controller) Resync(ctx context.Context) error {
 	for _, pr := range prs {
 		k := Key{Project: pr.Project, Tag: pr.Tag}
 		known[k] = true
-		c.tracker.adopt(k, adopted(pr))
+		if c.tracker.adopt(k, adopted(pr)) {
+			// The PR answers what the job source's first list asked for
+			// this key before the PRs were read.
+			c.dropRebuild(k)
+		}
 	}
 	n := 0
 	ask := func(k Key) {
@@ -150,25 +154,35 @@ func (c *Controller) runs() []jobs.Run {
 	return c.jobs.List()
 }
 
-// RunResync resyncs at once, retrying a failed first resync with a short
-// backoff; calls ready after the first one succeeds; then resyncs every
-// resyncPeriod until ctx ends.
-func (c *Controller) RunResync(ctx context.Context, ready func()) {
+// dropRebuild forgets key's request if only the state rebuild asked for it.
+func (c *Controller) dropRebuild(k Key) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if r, ok := c.requests[k]; ok && !r.fresh && len(r.replies) == 0 {
+		delete(c.requests, k)
+	}
+}
+
+// FirstResync resyncs at once, retrying with a short backoff until it
+// succeeds; it reports false if ctx ended first. Work starts after it, so
+// that a restart finds its PRs before it redoes anything.
+func (c *Controller) FirstResync(ctx context.Context) bool {
 	for delay := time.Second; ; delay = min(2*delay, 30*time.Second) {
 		err := c.Resync(ctx)
 		if err == nil {
-			break
+			return true
 		}
 		c.log.WithError(err).WithField("retry-in", delay).Warn("The first resync failed; promoter is not ready until it succeeds.")
 		select {
 		case <-ctx.Done():
-			return
+			return false
 		case <-time.After(delay):
 		}
 	}
-	if ready != nil {
-		ready()
-	}
+}
+
+// ResyncEvery resyncs every resyncPeriod until ctx ends.
+func (c *Controller) ResyncEvery(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():

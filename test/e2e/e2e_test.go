@@ -187,7 +187,11 @@ func (e *env) tag(name string, annotated bool) string {
 
 func (e *env) webhook(tag, after, key string) int {
 	e.t.Helper()
-	code, err := harness.Send(e.s.Promoter, "push", harness.PushEvent(source, tag, after), key)
+	commit, err := server.ResolveRef(e.s.Root, "kubernetes-sigs", "apisnoop", "refs/tags/"+tag)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, err := harness.Send(e.s.Promoter, "push", harness.TagPushEvent(source, tag, after, commit), key)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -14,15 +14,19 @@ import (
 	"sigs.k8s.io/promoter/test/fakegithub/server"
 )
 
-// PushEvent is a GitHub push event for a tag, shaped as GitHub sends it.
-// after is the pushed object: the commit, or for an annotated tag the tag
-// object.
-func PushEvent(repo, tag, after string) []byte {
+// PushEvent is a GitHub push event for a tag, shaped as GitHub sends it,
+// without head_commit (GitHub documents it as nullable). after is the
+// pushed object: the commit, or for an annotated tag the tag object.
+func PushEvent(repo, tag, after string) []byte { return TagPushEvent(repo, tag, after, "") }
+
+// TagPushEvent is PushEvent with head_commit naming commit, the commit the
+// tag points at, as GitHub sends it for every tag push since 2021.
+func TagPushEvent(repo, tag, after, commit string) []byte {
 	org, name, _ := strings.Cut(repo, "/")
 	ev := map[string]any{
 		"ref": "refs/tags/" + tag, "before": strings.Repeat("0", 40), "after": after,
 		"created": true, "deleted": false, "forced": false, "base_ref": nil,
-		"compare": "https://github.com/" + repo + "/compare/" + tag, "commits": []any{}, "head_commit": nil,
+		"compare": "https://github.com/" + repo + "/compare/" + tag, "commits": []any{}, "head_commit": headCommit(repo, commit),
 		"repository": map[string]any{
 			"id": 1, "name": name, "full_name": repo, "private": false, "fork": false, "default_branch": "main",
 			"owner":    map[string]any{"login": org, "type": "Organization"},
@@ -34,6 +38,14 @@ func PushEvent(repo, tag, after string) []byte {
 	}
 	b, _ := json.Marshal(ev)
 	return b
+}
+
+func headCommit(repo, commit string) any {
+	if commit == "" {
+		return nil
+	}
+	return map[string]any{"id": commit, "distinct": true, "message": "release",
+		"url": "https://github.com/" + repo + "/commit/" + commit}
 }
 
 // Send POSTs a webhook signed with secret as GitHub signs it (both headers)

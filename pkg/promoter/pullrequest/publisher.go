@@ -159,10 +159,6 @@ func (p *Publisher) publish(ctx context.Context, prop Proposal) (Outcome, error)
 	if err != nil {
 		return Outcome{}, err
 	}
-	// Sync first: a fork refuses a ref to an upstream commit it lacks.
-	if err := p.rest.MergeUpstream(ctx, bot, fork, prop.Base.Branch); err != nil {
-		return Outcome{}, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
-	}
 	var out Outcome
 	existed, pushed, err := p.writeBranch(ctx, bot, fork, prop)
 	if err != nil {
@@ -176,9 +172,10 @@ func (p *Publisher) publish(ctx context.Context, prop Proposal) (Outcome, error)
 }
 
 // writeBranch points the branch at BaseSHA and commits the file on it,
-// unless the branch already holds exactly that file. It reports whether the
-// branch existed before and whether it pushed. Moving the ref and committing
-// are two calls; when the commit fails the ref move is undone (rollBack).
+// unless the branch already holds exactly that file: then it writes nothing
+// at all, not even the fork's sync. It reports whether the branch existed
+// before and whether it pushed. Moving the ref and committing are two
+// calls; when the commit fails the ref move is undone (rollBack).
 func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (existed, pushed bool, err error) {
 	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
 	if err != nil {
@@ -186,6 +183,10 @@ func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Prop
 	}
 	if st.exists && st.blob == blobID(prop.Content) {
 		return true, false, nil
+	}
+	// Sync first: a fork refuses a ref to an upstream commit it lacks.
+	if err := p.rest.MergeUpstream(ctx, bot, fork, prop.Base.Branch); err != nil {
+		return st.exists, false, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
 	}
 	if st.exists {
 		err = p.updateRef(ctx, bot, st.refID, prop.BaseSHA)

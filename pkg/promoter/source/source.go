@@ -25,6 +25,7 @@ import (
 type Client interface {
 	GetSingleCommit(org, repo, SHA string) (github.RepositoryCommit, error)
 	CreateStatus(org, repo, SHA string, s github.Status) error
+	GetCombinedStatus(org, repo, ref string) (*github.CombinedStatus, error)
 	GetPullRequest(org, repo string, number int) (*github.PullRequest, error)
 	CreateComment(org, repo string, number int, comment string) error
 	CreateCommentReaction(org, repo string, id int, reaction string) error
@@ -41,6 +42,12 @@ type Status struct {
 	State       string // pending, success, failure, error
 	Description string // cut to GitHub's 140 characters
 	URL         string // the PR, or the failed job's run
+}
+
+// Stored is s as GitHub keeps it: the description cut to 140 characters.
+func (s Status) Stored() Status {
+	s.Description = cut(s.Description, 140)
+	return s
 }
 
 // Conversation talks to source repositories through Prow's client, and
@@ -126,6 +133,26 @@ func (c *Conversation) SetStatus(ctx context.Context, org, repo, sha string, s S
 		return fmt.Errorf("setting the %s status on %s/%s@%.12s: %w", StatusContext, org, repo, sha, err)
 	}
 	return nil
+}
+
+// Status reads the `promotion` status on commit sha as GitHub has it (the
+// zero Status when there is none), so that a restarted promoter writes only
+// what changed.
+func (c *Conversation) Status(ctx context.Context, org, repo, sha string) (Status, error) {
+	if err := ctx.Err(); err != nil {
+		return Status{}, err
+	}
+	c.count("GetCombinedStatus")
+	cs, err := c.gh.GetCombinedStatus(org, repo, sha)
+	if err != nil {
+		return Status{}, fmt.Errorf("reading the statuses of %s/%s@%.12s: %w", org, repo, sha, err)
+	}
+	for _, st := range cs.Statuses {
+		if st.Context == StatusContext {
+			return Status{State: st.State, Description: st.Description, URL: st.TargetURL}, nil
+		}
+	}
+	return Status{}, nil
 }
 
 // PullState is what a PR's merge state says about promoting its builds.
