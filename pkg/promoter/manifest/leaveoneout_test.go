@@ -16,7 +16,7 @@ var looAll = flag.Bool("loo.all", false, "TestLeaveOneOut: replay every digest e
 // replay (unless -loo.all): a file of size s replays at most looBudget/s of
 // its entries, spread evenly over them. Every replay of the 1.2 MB
 // kubernetes file costs about 25 ms, and it has 12,506 entries.
-const looBudget = 8 << 20
+const looBudget = 4 << 20
 
 // looTally counts replays and how many came back byte for byte.
 type looTally struct{ n, same int }
@@ -97,6 +97,21 @@ func TestLeaveOneOut(t *testing.T) {
 	}
 	if all.n < 1000 {
 		t.Fatalf("only %d replays; the corpus is not what this test expects", all.n)
+	}
+	// Blocks in one order come back where that order puts them. The misses
+	// left: a block that fits another order once an entry is gone, and
+	// entries the editor does not write (unquoted digests, a 63-digit one).
+	for class, c := range byClass {
+		floor := 0.97
+		switch {
+		case class == "digest order only":
+			floor = 0.9
+		case !strings.HasPrefix(class, "tag order"):
+			continue
+		}
+		if float64(c.same) < floor*float64(c.n) {
+			t.Errorf("%s: %s byte-identical, want at least %.0f%%", class, c, 100*floor)
+		}
 	}
 }
 
