@@ -28,9 +28,11 @@ import (
 type grouping struct {
 	groups []releaseGroup
 	of     []int // image index -> group index
-	// newestFirst: the groups' releases descend, so a new group goes first;
-	// otherwise it goes last (both real files add releases at the end, in the
-	// order they are made, which is not version order for patch releases).
+	// newestFirst: the releases of three groups or more descend, so a new
+	// group goes first; otherwise it goes last. Both real files add releases
+	// at the end in the order they are made, where a patch of an older line
+	// often follows a newer release: two groups in descending order are no
+	// sign of the opposite.
 	newestFirst bool
 	// sorted: every group lists its images by name; otherwise new blocks
 	// follow the order of the newest group.
@@ -110,7 +112,7 @@ func findGroups(t text, images []Image) *grouping {
 
 // describe learns from the groups where and how a new one is written.
 func (g *grouping) describe(t text, images []Image) {
-	g.newestFirst, g.sorted = true, true
+	g.newestFirst, g.sorted = len(g.groups) >= 3, true
 	for i, grp := range g.groups {
 		if i > 0 && compareVersions(g.groups[i-1].release, grp.release) <= 0 {
 			g.newestFirst = false

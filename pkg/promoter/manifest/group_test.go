@@ -150,6 +150,7 @@ func TestReleaseGroupedNewestFirst(t *testing.T) {
 	)
 	// First, above the newest group and below the file's own comment, blocks
 	// in the newest group's order (server before agent), a new image last.
+	// (With two groups in descending order, the new one would go last.)
 	want := insertAfter(src, 2, lines(
 		[]string{"# v0.4.0"},
 		block("server", hexDigest("4e"), `["v0.4.0"]`),
@@ -158,6 +159,13 @@ func TestReleaseGroupedNewestFirst(t *testing.T) {
 		[]string{""},
 	)...)
 	if !bytes.Equal(r.Content, want) {
+		t.Fatalf("got\n%s\nwant\n%s", r.Content, want)
+	}
+	// Two groups, the second older (a patch of an older line, as kops adds
+	// them): the new group still goes last.
+	two := yamlOf("# v0.2.0", "- name: app", "  dmap:", `    "D1": ["v0.2.0"]`, "# v0.1.5", "- name: app", "  dmap:", `    "D2": ["v0.1.5"]`)
+	r = mustAdd(t, two, Promotion{Image: "app", Digest: d3, Tags: []string{"v0.3.0"}})
+	if want := append(bytes.Clone(two), yamlOf("# v0.3.0", "- name: app", "  dmap:", `    "D3": ["v0.3.0"]`)...); !bytes.Equal(r.Content, want) {
 		t.Fatalf("got\n%s\nwant\n%s", r.Content, want)
 	}
 }
