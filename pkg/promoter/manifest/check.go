@@ -7,16 +7,20 @@ import "fmt"
 // duplicate keys); quirks it accepts become warnings.
 func (m *Manifest) check() error {
 	firstBlock := make(map[string]int, len(m.Images)) // image name -> line of its first block
+	lastGroup := make(map[string]int, len(m.Images))  // image name -> group of its last block
 	tagAt := map[string]map[string]tagRef{}           // image -> tag -> first digest carrying it
-	for _, img := range m.Images {
-		if first, dup := firstBlock[img.Name]; dup {
-			m.warn(img.Line, "image %q is listed again (first at line %d); both blocks are kept as they are", img.Name, first)
-		} else {
+	for i, img := range m.Images {
+		first, seen := firstBlock[img.Name]
+		switch {
+		case !seen:
 			firstBlock[img.Name] = img.Line
 			if !isImageName(img.Name) {
 				m.warn(img.Line, "image name %q is not a valid repository name", img.Name)
 			}
+		case m.inGroup(i) == lastGroup[img.Name]: // a release-grouped file lists an image once per release
+			m.warn(img.Line, "image %q is listed again (first at line %d); both blocks are kept as they are", img.Name, first)
 		}
+		lastGroup[img.Name] = m.inGroup(i)
 		if img.layout.dmapLine < 0 {
 			m.warn(img.Line, "image %q has no `dmap`", img.Name)
 		}
@@ -25,6 +29,14 @@ func (m *Manifest) check() error {
 		}
 	}
 	return nil
+}
+
+// inGroup is the release group of image i; 0 in a file without groups.
+func (m *Manifest) inGroup(i int) int {
+	if m.groups == nil {
+		return 0
+	}
+	return m.groups.of[i]
 }
 
 // tagRef is where a tag was first seen.

@@ -152,10 +152,10 @@ func TestDiffMatchesGitRealFiles(t *testing.T) {
 			m := mustParse(t, src)
 			first, last := m.Images[0], m.Images[len(m.Images)-1]
 			lastEntry := last.Digests[len(last.Digests)-1]
-			newDigestFirst := Promotion{first.Name, newDigest("diff-1"), []string{"v99.0.0"}}
-			tagOnLast := Promotion{last.Name, lastEntry.Digest, []string{"v99.1"}}
-			newImage := Promotion{"zz-diff-new", newDigest("diff-2"), []string{"v1.0.0"}}
-			newImageFirst := Promotion{"aa-diff-new", newDigest("diff-3"), []string{"v1.0.0"}}
+			newDigestFirst := Promotion{Image: first.Name, Digest: newDigest("diff-1"), Tags: []string{"v99.0.0"}}
+			tagOnLast := Promotion{Image: last.Name, Digest: lastEntry.Digest, Tags: []string{"v99.1"}}
+			newImage := Promotion{Image: "zz-diff-new", Digest: newDigest("diff-2"), Tags: []string{"v1.0.0"}}
+			newImageFirst := Promotion{Image: "aa-diff-new", Digest: newDigest("diff-3"), Tags: []string{"v1.0.0"}}
 			edits := map[string][]Promotion{
 				"new digest":             {newDigestFirst},
 				"tag on the last digest": {tagOnLast},
@@ -283,7 +283,7 @@ func FuzzDiff(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	r, err := edited.Add(Promotion{"snoopdb", d1, []string{"v0.3.0"}})
+	r, err := edited.Add(Promotion{Image: "snoopdb", Digest: d1, Tags: []string{"v0.3.0"}})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -12,6 +12,27 @@ type Promotion struct {
 	Image  string
 	Digest string
 	Tags   []string
+	// Release is the release the promotion belongs to: its git tag or its
+	// promoted tag ("v1.30.0" and "1.30.0" name the same release). It matters
+	// only in a file that keeps one group of blocks per release, each headed
+	// by a comment naming it (kops, etcdadm): there the promotion goes into
+	// its release's group, which is added, in the file's form, if the file
+	// has none. Empty means the first of Tags.
+	Release string
+}
+
+// release is the release p belongs to.
+func (p Promotion) release() string {
+	if p.Release != "" {
+		return p.Release
+	}
+	return p.Tags[0]
+}
+
+// withTags is p promoting tags.
+func (p Promotion) withTags(tags []string) Promotion {
+	p.Tags = tags
+	return p
 }
 
 func (p Promotion) String() string {
@@ -32,6 +53,9 @@ func (p Promotion) validate() error {
 		if err := ValidateTag(t); err != nil {
 			return err
 		}
+	}
+	if p.Release != "" && !isRelease(p.Release) {
+		return fmt.Errorf("%w %q: want a git tag or image tag: a letter, digit or _ then up to 127 of those, '.', '-', '+' or '/'", ErrInvalidRelease, p.Release)
 	}
 	return nil
 }
@@ -104,27 +128,34 @@ func (m *Manifest) Add(ps ...Promotion) (*Result, error) {
 		}
 		cur = next
 	}
-	for i := range changes {
-		changes[i].Line = entryLine(cur, changes[i].Promotion)
+	entries := map[string][]Entry{} // image -> its entries, looked up once per image
+	for i, c := range changes {
+		if len(c.Added) > 0 {
+			c.Promotion = c.withTags(c.Added) // the line written, where it is not the old one
+		}
+		if _, ok := entries[c.Image]; !ok {
+			entries[c.Image] = cur.Lookup(c.Image)
+		}
+		changes[i].Line = entryLine(entries[c.Image], c.Promotion)
 	}
 	return &Result{Content: cur.src, Manifest: cur, Changes: changes}, nil
 }
 
 // plan decides the one splice that promotes p; nil when nothing is needed.
+// The digest may already be in several blocks of the image (one per release,
+// or a duplicated block): tags it carries in any of them are promoted.
 func (m *Manifest) plan(p Promotion) (*splice, Change, error) {
 	c := Change{Promotion: p}
 	var blocks []Image
-	var have *Entry
+	var haves []Entry // the digest's entries, in file order
 	for _, img := range m.Images {
 		if img.Name != p.Image {
 			continue
 		}
 		blocks = append(blocks, img)
-		for i, e := range img.Digests {
+		for _, e := range img.Digests {
 			if e.Digest == p.Digest {
-				if have == nil {
-					have = &img.Digests[i]
-				}
+				haves = append(haves, e)
 				continue
 			}
 			for _, t := range e.Tags {
@@ -135,12 +166,10 @@ func (m *Manifest) plan(p Promotion) (*splice, Change, error) {
 			}
 		}
 	}
-	var s *splice
-	var err error
 	switch {
-	case have != nil:
+	case len(haves) > 0:
 		for _, t := range p.Tags {
-			if !slices.Contains(have.Tags, t) {
+			if !slices.ContainsFunc(haves, func(e Entry) bool { return slices.Contains(e.Tags, t) }) {
 				c.Added = append(c.Added, t)
 			}
 		}
@@ -148,20 +177,37 @@ func (m *Manifest) plan(p Promotion) (*splice, Change, error) {
 			return nil, c, nil
 		}
 		c.Kind = NewTags
-		s, err = m.appendTags(p.Image, *have, c.Added)
 	case len(blocks) > 0:
 		c.Kind, c.Added = NewDigest, p.Tags
-		s, err = m.insertEntry(blocks[0], p)
 	default:
 		c.Kind, c.Added = NewImage, p.Tags
-		s = m.insertImage(p)
+	}
+	if m.groups != nil {
+		s, err := m.placeInRelease(p, c.Added)
+		return s, c, err
+	}
+	var s *splice
+	var err error
+	switch c.Kind {
+	case NewTags:
+		s, err = m.appendTags(p.Image, haves[0], c.Added)
+	case NewDigest:
+		s, err = m.insertEntry(blocks[0], p)
+	default:
+		s = m.insertLines(m.newImageLine(p.Image), m.blockText(m.newBlockLayout(), p))
 	}
 	return s, c, err
 }
 
-// appendTags extends an existing digest's tag list.
+// appendTags extends an existing digest's tag list: at the end, or where
+// string order puts the tags when the list keeps that order.
 func (m *Manifest) appendTags(image string, e Entry, tags []string) (*splice, error) {
 	st := m.style()
+	if st.keepsSorted(e) {
+		if s, ok := m.mergeSorted(e, tags, st.sep); ok {
+			return s, nil
+		}
+	}
 	l := e.list
 	lineStart := m.text.start[l.end]
 	switch l.kind {
@@ -187,6 +233,43 @@ func (m *Manifest) appendTags(image string, e Entry, tags []string) (*splice, er
 		ErrNotEditable, e.Digest, image, e.Line)
 }
 
+// mergeSorted rewrites e's tag list with tags added in string order (sep
+// separates them in a one-line list that has none to copy). It declines (ok
+// false) when the order puts them last, where appending does the same, and
+// when the list's text is not exactly what its tags render to in its own
+// style, so rewriting it would change more than the new tags.
+func (m *Manifest) mergeSorted(e Entry, tags []string, sep string) (*splice, bool) {
+	merged := slices.Sorted(slices.Values(append(slices.Clone(e.Tags), tags...)))
+	if slices.Equal(merged, append(slices.Clone(e.Tags), tags...)) {
+		return nil, false
+	}
+	l := e.list
+	switch l.kind {
+	case listFlow:
+		lineStart := m.text.start[l.end]
+		st := style{quote: l.quote, pad: l.pad, sep: orDefault(l.sep, sep)}
+		old := m.text.src[lineStart+l.open : lineStart+l.close+1]
+		if string(old) != st.list(e.Tags) {
+			return nil, false
+		}
+		return &splice{at: lineStart + l.open, del: len(old), text: st.list(merged)}, true
+	case listBlock:
+		first := e.Line // the line after the digest key (0-based e.Line)
+		render := func(tags []string) string {
+			var b strings.Builder
+			for _, t := range tags {
+				b.WriteString(strings.Repeat(" ", l.dash) + "- " + quote(t, l.quote) + m.text.eol)
+			}
+			return b.String()
+		}
+		if first > l.end || string(m.text.src[m.text.start[first]:m.text.start[l.end+1]]) != render(e.Tags) {
+			return nil, false
+		}
+		return &splice{at: m.text.start[first], del: m.text.start[l.end+1] - m.text.start[first], text: render(merged)}, true
+	}
+	return nil, false
+}
+
 // insertEntry adds a digest line to an image block, where the file's order
 // puts it, or after the last digest when the file shows no order.
 func (m *Manifest) insertEntry(img Image, p Promotion) (*splice, error) {
@@ -199,9 +282,9 @@ func (m *Manifest) insertEntry(img Image, p Promotion) (*splice, error) {
 		line = img.Digests[n-1].list.end + 1
 	}
 	if o, ok := m.chooseOrder(img); ok {
-		k, _ := o.key(p.Tags)
+		k, _ := o.key(p.Digest, p.Tags)
 		for _, e := range img.Digests {
-			if ek, ok := o.key(e.Tags); ok && o.before(k, ek) {
+			if ek, ok := o.key(e.Digest, e.Tags); ok && o.before(k, ek) {
 				line = m.commentsAbove(e.Line-1, img.layout.dmapLine+1)
 				break
 			}
@@ -214,32 +297,41 @@ func (m *Manifest) insertEntry(img Image, p Promotion) (*splice, error) {
 	return m.insertLines(line, strings.Repeat(" ", indent)+m.style().entry(p)+m.text.eol), nil
 }
 
-// insertImage adds a new `- name:` block in the style of the file's last one:
-// in name order when the file keeps its images sorted, else at the end.
-func (m *Manifest) insertImage(p Promotion) *splice {
-	lay := imageLayout{keyIndent: 2, entryIndent: 4}
+// newImageLine is where a new image's block goes: in name order when the
+// file keeps its images sorted, else at the end.
+func (m *Manifest) newImageLine(image string) int {
 	line := m.text.n()
 	if n := len(m.Images); n > 0 {
-		lay = m.Images[n-1].layout
-		line = lay.last + 1
-		if lay.entryIndent < 0 {
-			lay.entryIndent = lay.keyIndent + m.entryOffset()
-		}
+		line = m.Images[n-1].layout.last + 1
 	}
 	if m.namesSorted() {
 		for _, img := range m.Images {
-			if img.Name > p.Image {
-				line = m.commentsAbove(img.layout.first, 0)
-				break
+			if img.Name > image {
+				return m.commentsAbove(img.layout.first, 0)
 			}
 		}
 	}
+	return line
+}
+
+// newBlockLayout is the layout of the file's last block, for a new one.
+func (m *Manifest) newBlockLayout() imageLayout {
+	if n := len(m.Images); n > 0 {
+		return m.Images[n-1].layout
+	}
+	return imageLayout{keyIndent: 2, entryIndent: 4}
+}
+
+// blockText renders a `- name:` block for p in the given block's layout.
+func (m *Manifest) blockText(lay imageLayout, p Promotion) string {
+	if lay.entryIndent < 0 {
+		lay.entryIndent = lay.keyIndent + m.entryOffset()
+	}
 	eol := m.text.eol
-	block := strings.Repeat(" ", lay.itemIndent) + "-" + strings.Repeat(" ", lay.keyIndent-lay.itemIndent-1) +
+	return strings.Repeat(" ", lay.itemIndent) + "-" + strings.Repeat(" ", lay.keyIndent-lay.itemIndent-1) +
 		"name: " + quote(p.Image, lay.nameQuote) + eol +
 		strings.Repeat(" ", lay.keyIndent) + "dmap:" + eol +
 		strings.Repeat(" ", lay.entryIndent) + m.style().entry(p) + eol
-	return m.insertLines(line, block)
 }
 
 // insertLines inserts whole lines before line i (i == n appends).
@@ -302,7 +394,7 @@ func verify(before, after *Manifest, p Promotion) error {
 		}
 		j++
 	}
-	if entryLine(after, p) == 0 {
+	if entryLine(after.Lookup(p.Image), p) == 0 {
 		return errors.New("the edit does not carry the promotion")
 	}
 	if len(after.Warnings) > len(before.Warnings) {
@@ -312,7 +404,7 @@ func verify(before, after *Manifest, p Promotion) error {
 }
 
 // keeps reports whether block a holds every entry of block b, in order, each
-// with its tags first.
+// with its tags in their order.
 func keeps(b, a Image) bool {
 	if a.Name != b.Name {
 		return false
@@ -322,7 +414,7 @@ func keeps(b, a Image) bool {
 		for i < len(a.Digests) && a.Digests[i].Digest != e.Digest {
 			i++
 		}
-		if i == len(a.Digests) || !slices.Equal(a.Digests[i].Tags[:min(len(e.Tags), len(a.Digests[i].Tags))], e.Tags) {
+		if i == len(a.Digests) || !isSubsequence(e.Tags, a.Digests[i].Tags) {
 			return false
 		}
 		i++
@@ -330,14 +422,40 @@ func keeps(b, a Image) bool {
 	return true
 }
 
-// entryLine is the line of p's digest in m if it carries all of p's tags, else 0.
-func entryLine(m *Manifest, p Promotion) int {
-	for _, e := range m.Lookup(p.Image) {
-		if e.Digest == p.Digest && !slices.ContainsFunc(p.Tags, func(t string) bool { return !slices.Contains(e.Tags, t) }) {
-			return e.Line
+// isSubsequence reports whether small appears in big in order.
+func isSubsequence(small, big []string) bool {
+	j := 0
+	for _, s := range small {
+		for j < len(big) && big[j] != s {
+			j++
 		}
+		if j == len(big) {
+			return false
+		}
+		j++
 	}
-	return 0
+	return true
+}
+
+// entryLine is the line of p's digest among the entries of p's image if
+// they (one, or one per block the digest is in) carry all of p's tags, else
+// 0: the line of the first that carries p's first tag.
+func entryLine(entries []Entry, p Promotion) int {
+	line := 0
+	var tags []string
+	for _, e := range entries {
+		if e.Digest != p.Digest {
+			continue
+		}
+		if line == 0 && slices.Contains(e.Tags, p.Tags[0]) {
+			line = e.Line
+		}
+		tags = append(tags, e.Tags...)
+	}
+	if slices.ContainsFunc(p.Tags, func(t string) bool { return !slices.Contains(tags, t) }) {
+		return 0
+	}
+	return line
 }
 
 func uniq(tags []string) []string {

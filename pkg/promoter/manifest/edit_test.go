@@ -49,19 +49,19 @@ func TestAddRefusals(t *testing.T) {
 		is   error
 		says string
 	}{
-		{"tag move", Promotion{"app", d2, []string{"v1.0.0"}}, ErrTagMove, `tag "v1.0.0" of image "app" already points at ` + d1 + " (line 3)"},
-		{"latest", Promotion{"app", d2, []string{"latest"}}, ErrInvalidTag, `refuses to promote "latest"`},
-		{"uppercase digest", Promotion{"app", strings.ToUpper(d2), []string{"v2"}}, ErrInvalidDigest, "64 lowercase hex"},
-		{"short digest", Promotion{"app", d2[:70], []string{"v2"}}, ErrInvalidDigest, "invalid digest"},
-		{"sha512 digest", Promotion{"app", "sha512:" + d2[7:], []string{"v2"}}, ErrInvalidDigest, "want sha256:"},
-		{"tag starting with a dot", Promotion{"app", d2, []string{".v2"}}, ErrInvalidTag, `".v2"`},
-		{"tag with a slash", Promotion{"app", d2, []string{"v2/x"}}, ErrInvalidTag, "invalid tag"},
-		{"tag with YAML syntax", Promotion{"app", d2, []string{`v2"], "x`}}, ErrInvalidTag, "invalid tag"},
-		{"tag with a newline", Promotion{"app", d2, []string{"v2\n- name: evil"}}, ErrInvalidTag, "invalid tag"},
-		{"tag too long", Promotion{"app", d2, []string{"v" + strings.Repeat("1", 128)}}, ErrInvalidTag, "up to 127"},
-		{"no tag", Promotion{"app", d2, nil}, ErrInvalidTag, "no tag given"},
-		{"bad image name", Promotion{"App/../x", d2, []string{"v2"}}, ErrInvalidImage, "lowercase path components"},
-		{"image name with newline", Promotion{"app\n  dmap: {}", d2, []string{"v2"}}, ErrInvalidImage, "invalid image name"},
+		{"tag move", Promotion{Image: "app", Digest: d2, Tags: []string{"v1.0.0"}}, ErrTagMove, `tag "v1.0.0" of image "app" already points at ` + d1 + " (line 3)"},
+		{"latest", Promotion{Image: "app", Digest: d2, Tags: []string{"latest"}}, ErrInvalidTag, `refuses to promote "latest"`},
+		{"uppercase digest", Promotion{Image: "app", Digest: strings.ToUpper(d2), Tags: []string{"v2"}}, ErrInvalidDigest, "64 lowercase hex"},
+		{"short digest", Promotion{Image: "app", Digest: d2[:70], Tags: []string{"v2"}}, ErrInvalidDigest, "invalid digest"},
+		{"sha512 digest", Promotion{Image: "app", Digest: "sha512:" + d2[7:], Tags: []string{"v2"}}, ErrInvalidDigest, "want sha256:"},
+		{"tag starting with a dot", Promotion{Image: "app", Digest: d2, Tags: []string{".v2"}}, ErrInvalidTag, `".v2"`},
+		{"tag with a slash", Promotion{Image: "app", Digest: d2, Tags: []string{"v2/x"}}, ErrInvalidTag, "invalid tag"},
+		{"tag with YAML syntax", Promotion{Image: "app", Digest: d2, Tags: []string{`v2"], "x`}}, ErrInvalidTag, "invalid tag"},
+		{"tag with a newline", Promotion{Image: "app", Digest: d2, Tags: []string{"v2\n- name: evil"}}, ErrInvalidTag, "invalid tag"},
+		{"tag too long", Promotion{Image: "app", Digest: d2, Tags: []string{"v" + strings.Repeat("1", 128)}}, ErrInvalidTag, "up to 127"},
+		{"no tag", Promotion{Image: "app", Digest: d2, Tags: nil}, ErrInvalidTag, "no tag given"},
+		{"bad image name", Promotion{Image: "App/../x", Digest: d2, Tags: []string{"v2"}}, ErrInvalidImage, "lowercase path components"},
+		{"image name with newline", Promotion{Image: "app\n  dmap: {}", Digest: d2, Tags: []string{"v2"}}, ErrInvalidImage, "invalid image name"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -137,16 +137,16 @@ func TestQuirksAreWarnings(t *testing.T) {
 		t.Fatalf("warnings\n got %q\nwant %q", got, want)
 	}
 	// A different image is promoted despite the quirks.
-	r := mustAdd(t, src, Promotion{"other", d1, []string{"v2.0.0"}})
+	r := mustAdd(t, src, Promotion{Image: "other", Digest: d1, Tags: []string{"v2.0.0"}})
 	if !bytes.Contains(r.Content, []byte(`    "`+d1+`": ["v2.0.0"]`)) || len(r.Manifest.Warnings) != 3 {
 		t.Fatalf("promotion next to quirks failed:\n%s", r.Content)
 	}
 	// In the duplicated image, a tag of the second block still counts.
-	if _, err := m.Add(Promotion{"app", d3, []string{"v1.1.0"}}); !errors.Is(err, ErrTagMove) {
+	if _, err := m.Add(Promotion{Image: "app", Digest: d3, Tags: []string{"v1.1.0"}}); !errors.Is(err, ErrTagMove) {
 		t.Fatalf("tag move across duplicate blocks: got %v", err)
 	}
 	// A new digest of the duplicated image goes into its first block.
-	r = mustAdd(t, src, Promotion{"app", d3, []string{"v1.2.0"}})
+	r = mustAdd(t, src, Promotion{Image: "app", Digest: d3, Tags: []string{"v1.2.0"}})
 	if !hasEntry(r.Manifest.Images[:1], "app", Entry{Digest: d3}) {
 		t.Fatalf("new digest of a duplicated image not in its first block:\n%s", r.Content)
 	}
@@ -154,7 +154,7 @@ func TestQuirksAreWarnings(t *testing.T) {
 
 func TestAlreadyPromoted(t *testing.T) {
 	src := yamlOf("- name: app", "  dmap:", `    "D1": ["v1.0.0", "v1.0"]`)
-	r := mustAdd(t, src, Promotion{"app", d1, []string{"v1.0"}})
+	r := mustAdd(t, src, Promotion{Image: "app", Digest: d1, Tags: []string{"v1.0"}})
 	if r.Changed() || !bytes.Equal(r.Content, src) || r.Changes[0].Kind != AlreadyPromoted {
 		t.Fatalf("want already promoted and no change, got %+v", r.Changes)
 	}
@@ -162,7 +162,7 @@ func TestAlreadyPromoted(t *testing.T) {
 		t.Errorf("summary: %q", got)
 	}
 	// Asking for one more tag adds only that one.
-	r = mustAdd(t, src, Promotion{"app", d1, []string{"v1.0.0", "v1"}})
+	r = mustAdd(t, src, Promotion{Image: "app", Digest: d1, Tags: []string{"v1.0.0", "v1"}})
 	if c := r.Changes[0]; c.Kind != NewTags || strings.Join(c.Added, ",") != "v1" {
 		t.Fatalf("got %+v", c)
 	}
@@ -181,25 +181,25 @@ func TestEditKeepsFileConventions(t *testing.T) {
 		{
 			name: "empty file",
 			src:  []byte(""),
-			p:    []Promotion{{"app", d1, []string{"v1.0.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d1, Tags: []string{"v1.0.0"}}},
 			want: yamlOf("- name: app", "  dmap:", `    "D1": ["v1.0.0"]`),
 		},
 		{
 			name: "comments only",
 			src:  yamlOf("# images of app"),
-			p:    []Promotion{{"app", d1, []string{"v1.0.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d1, Tags: []string{"v1.0.0"}}},
 			want: yamlOf("# images of app", "- name: app", "  dmap:", `    "D1": ["v1.0.0"]`),
 		},
 		{
 			name: "CRLF line endings",
 			src:  []byte("- name: app\r\n  dmap:\r\n    \"" + d1 + "\": [\"v1.0.0\"]\r\n"),
-			p:    []Promotion{{"app", d2, []string{"v1.1.0"}}, {"new", d3, []string{"v1"}}},
+			p:    []Promotion{{Image: "app", Digest: d2, Tags: []string{"v1.1.0"}}, {Image: "new", Digest: d3, Tags: []string{"v1"}}},
 			want: []byte("- name: app\r\n  dmap:\r\n    \"" + d1 + "\": [\"v1.0.0\"]\r\n    \"" + d2 + "\": [\"v1.1.0\"]\r\n- name: new\r\n  dmap:\r\n    \"" + d3 + "\": [\"v1\"]\r\n"),
 		},
 		{
 			name: "no newline at end of file",
 			src:  []byte("- name: app\n  dmap:\n    \"" + d1 + "\": [\"v1.0.0\"]"),
-			p:    []Promotion{{"app", d2, []string{"v1.1.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d2, Tags: []string{"v1.1.0"}}},
 			want: []byte("- name: app\n  dmap:\n    \"" + d1 + "\": [\"v1.0.0\"]\n    \"" + d2 + "\": [\"v1.1.0\"]"),
 		},
 		{
@@ -214,7 +214,7 @@ func TestEditKeepsFileConventions(t *testing.T) {
 				`    "D3": ["v1.2.0"]  # do not remove`,
 				"",
 			),
-			p: []Promotion{{"app", d2, []string{"v1.1.0"}}},
+			p: []Promotion{{Image: "app", Digest: d2, Tags: []string{"v1.1.0"}}},
 			want: yamlOf(
 				"# Promoted by hand.",
 				"",
@@ -230,39 +230,39 @@ func TestEditKeepsFileConventions(t *testing.T) {
 		{
 			name: "list styles: no space, single quotes, plain",
 			src:  yamlOf("- name: app", "  dmap:", `    "D1": ['v1.0.0','v1.0']`, `    "D2": ['v1.1.0']`, `    "D3": [v1.2.0]`),
-			p:    []Promotion{{"app", d3, []string{"v1.2"}}, {"app", newDigest("x"), []string{"v1.3.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d3, Tags: []string{"v1.2"}}, {Image: "app", Digest: newDigest("x"), Tags: []string{"v1.3.0"}}},
 			want: append(yamlOf("- name: app", "  dmap:", `    "D1": ['v1.0.0','v1.0']`, `    "D2": ['v1.1.0']`, `    "D3": [v1.2.0,v1.2]`),
 				[]byte(`    "`+newDigest("x")+`": ['v1.3.0']`+"\n")...),
 		},
 		{
 			name: "block-style tag list",
 			src:  yamlOf("- name: app", "  dmap:", `    "D1":`, "    - v1.0.0", "- name: b", "  dmap: {}"),
-			p:    []Promotion{{"app", d1, []string{"v1.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d1, Tags: []string{"v1.0"}}},
 			want: yamlOf("- name: app", "  dmap:", `    "D1":`, "    - v1.0.0", "    - v1.0", "- name: b", "  dmap: {}"),
 		},
 		{
 			name: "multi-line flow list: new digest goes after its closing bracket",
 			src:  yamlOf("- name: app", "  dmap:", `    "D1": ["v1.0.0",`, `      "v1.0"]`, "- name: b", "  dmap: {}"),
-			p:    []Promotion{{"app", d2, []string{"v1.1.0"}}},
+			p:    []Promotion{{Image: "app", Digest: d2, Tags: []string{"v1.1.0"}}},
 			want: yamlOf("- name: app", "  dmap:", `    "D1": ["v1.0.0",`, `      "v1.0"]`, `    "D2": ["v1.1.0"]`, "- name: b", "  dmap: {}"),
 		},
 		{
 			name: "empty dmap and empty tag list",
 			src:  yamlOf("- name: app", "  dmap:", "- name: b", "  dmap:", `    "D1": []`),
-			p:    []Promotion{{"app", d2, []string{"v1"}}, {"b", d1, []string{"v2"}}},
+			p:    []Promotion{{Image: "app", Digest: d2, Tags: []string{"v1"}}, {Image: "b", Digest: d1, Tags: []string{"v2"}}},
 			want: yamlOf("- name: app", "  dmap:", `    "D2": ["v1"]`, "- name: b", "  dmap:", `    "D1": ["v2"]`),
 		},
 		{
-			name: "unsorted digests: appended",
-			src:  yamlOf("- name: app", "  dmap:", `    "D1": ["v1.2.0"]`, `    "D2": ["v1.0.0"]`, `    "D3": ["v1.1.0"]`),
-			p:    []Promotion{{"app", newDigest("x"), []string{"v1.0.5"}}},
-			want: append(yamlOf("- name: app", "  dmap:", `    "D1": ["v1.2.0"]`, `    "D2": ["v1.0.0"]`, `    "D3": ["v1.1.0"]`),
+			name: "unsorted digests, by tag and by digest: appended",
+			src:  yamlOf("- name: app", "  dmap:", `    "D3": ["v1.2.0"]`, `    "D1": ["v1.0.0"]`, `    "D2": ["v1.1.0"]`),
+			p:    []Promotion{{Image: "app", Digest: newDigest("x"), Tags: []string{"v1.0.5"}}},
+			want: append(yamlOf("- name: app", "  dmap:", `    "D3": ["v1.2.0"]`, `    "D1": ["v1.0.0"]`, `    "D2": ["v1.1.0"]`),
 				[]byte(`    "`+newDigest("x")+`": ["v1.0.5"]`+"\n")...),
 		},
 		{
 			name: "indented list, names that YAML would not read as strings",
 			src:  yamlOf("  - name: 'app'", "    dmap:", `        "D1": ["v1"]`),
-			p:    []Promotion{{"zz", d2, []string{"1.0"}}},
+			p:    []Promotion{{Image: "zz", Digest: d2, Tags: []string{"1.0"}}},
 			want: yamlOf("  - name: 'app'", "    dmap:", `        "D1": ["v1"]`, "  - name: 'zz'", "    dmap:", `        "D2": ["1.0"]`),
 		},
 	}
@@ -282,9 +282,9 @@ func TestNotEditableInPlace(t *testing.T) {
 		src  []byte
 		p    Promotion
 	}{
-		{"flow dmap", yamlOf("- name: app", `  dmap: {"D1": ["v1"]}`), Promotion{"app", d2, []string{"v2"}}},
-		{"multi-line tag list", yamlOf("- name: app", "  dmap:", `    "D1": ["v1",`, `      "v1.0"]`), Promotion{"app", d1, []string{"v1.0.0"}}},
-		{"digest without a list", yamlOf("- name: app", "  dmap:", `    "D1":`), Promotion{"app", d1, []string{"v1"}}},
+		{"flow dmap", yamlOf("- name: app", `  dmap: {"D1": ["v1"]}`), Promotion{Image: "app", Digest: d2, Tags: []string{"v2"}}},
+		{"multi-line tag list", yamlOf("- name: app", "  dmap:", `    "D1": ["v1",`, `      "v1.0"]`), Promotion{Image: "app", Digest: d1, Tags: []string{"v1.0.0"}}},
+		{"digest without a list", yamlOf("- name: app", "  dmap:", `    "D1":`), Promotion{Image: "app", Digest: d1, Tags: []string{"v1"}}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -299,16 +299,16 @@ func TestNotEditableInPlace(t *testing.T) {
 func TestAddSeveral(t *testing.T) {
 	src := yamlOf("- name: a", "  dmap:", `    "D1": ["v1.0.0"]`, "- name: c", "  dmap:", `    "D1": ["v1.0.0"]`)
 	r := mustAdd(t, src,
-		Promotion{"a", d2, []string{"v1.1.0"}},
-		Promotion{"b", d2, []string{"v1.1.0"}},
-		Promotion{"c", d1, []string{"v1.0.0"}},
+		Promotion{Image: "a", Digest: d2, Tags: []string{"v1.1.0"}},
+		Promotion{Image: "b", Digest: d2, Tags: []string{"v1.1.0"}},
+		Promotion{Image: "c", Digest: d1, Tags: []string{"v1.0.0"}},
 	)
 	want := "- new image `b`: `" + d2 + "` as `v1.1.0` (line 7)\n" // image names sorted: b between a and c
 	if !strings.Contains(r.Summary(), want) || len(r.Changes) != 3 || r.Changes[2].Kind != AlreadyPromoted {
 		t.Fatalf("summary:\n%s", r.Summary())
 	}
 	// A conflicting pair in one call is refused whole.
-	if _, err := mustParse(t, src).Add(Promotion{"a", d2, []string{"v2"}}, Promotion{"a", d3, []string{"v2"}}); !errors.Is(err, ErrTagMove) {
+	if _, err := mustParse(t, src).Add(Promotion{Image: "a", Digest: d2, Tags: []string{"v2"}}, Promotion{Image: "a", Digest: d3, Tags: []string{"v2"}}); !errors.Is(err, ErrTagMove) {
 		t.Fatalf("got %v", err)
 	}
 }

@@ -27,6 +27,9 @@ func compareImages(a, b []Image) string {
 
 func fuzzSeeds(f *testing.F) [][]byte {
 	paths, _ := filepath.Glob(filepath.Join(realFiles, "*", "images.yaml"))
+	// Hand-made layouts: release groups, digest order, per-image comments.
+	fixtures, _ := filepath.Glob(filepath.Join("testdata", "*.yaml"))
+	paths = append(paths, fixtures...)
 	var seeds [][]byte
 	for _, p := range paths {
 		src, err := os.ReadFile(p)
@@ -70,14 +73,16 @@ func FuzzScanMatchesYAML(f *testing.F) {
 }
 
 // FuzzAdd: whatever the input, no panic; an accepted edit re-parses, is
-// valid YAML, keeps every earlier entry, carries the promotion, and differs
-// from the original only by inserted lines (or the one tag list it extends).
+// valid YAML, keeps every earlier entry, carries the promotion, differs from
+// the original only by inserted lines (or the one tag list it extends), and
+// leaves a release-grouped file release-grouped.
 func FuzzAdd(f *testing.F) {
 	for i, s := range fuzzSeeds(f) {
-		f.Add(s, uint8(i), "d1", "v9.9.9")
-		f.Add(s, uint8(0), d2, "v0.0.1")
+		f.Add(s, uint8(i), "d1", "v9.9.9", "")
+		f.Add(s, uint8(0), d2, "v0.0.1", "0.0.1")
+		f.Add(s, uint8(i+1), "d3", "1.2.0-alpha.1", "v1.2.0-alpha.1")
 	}
-	f.Fuzz(func(t *testing.T, src []byte, pick uint8, digest, tag string) {
+	f.Fuzz(func(t *testing.T, src []byte, pick uint8, digest, tag, release string) {
 		m, err := Parse(src)
 		if err != nil {
 			return
@@ -89,7 +94,7 @@ func FuzzAdd(f *testing.F) {
 		if !strings.HasPrefix(digest, "sha256:") && pick%2 == 0 {
 			digest = newDigest(digest)
 		}
-		p := Promotion{Image: image, Digest: digest, Tags: []string{tag}}
+		p := Promotion{Image: image, Digest: digest, Tags: []string{tag}, Release: release}
 		r, err := m.Add(p)
 		if err != nil {
 			if r != nil {
@@ -113,8 +118,11 @@ func FuzzAdd(f *testing.F) {
 				}
 			}
 		}
-		if !hasEntry(slowAfter, image, Entry{Digest: digest, Tags: []string{tag}}) || entryLine(again, p) == 0 {
+		if !hasEntry(slowAfter, image, Entry{Digest: digest, Tags: []string{tag}}) || entryLine(again.Lookup(p.Image), p) == 0 {
 			t.Fatalf("edit lacks the promotion\n%q", r.Content)
+		}
+		if m.groups != nil && again.groups == nil {
+			t.Fatalf("edit left a release-grouped file without its groups\n%q", r.Content)
 		}
 		if kept := keptLines(src, r.Content); kept < countLines(src)-1 || (kept < countLines(src) && r.Changes[0].Kind != NewTags) {
 			t.Fatalf("edit changed more than it added: kept %d of %d lines\n%q", kept, countLines(src), r.Content)

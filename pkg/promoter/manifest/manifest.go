@@ -21,14 +21,16 @@ import (
 // Manifest is a parsed images.yaml. It keeps the original text so that edits
 // can be made to it without re-rendering anything.
 type Manifest struct {
-	// Images in file order. The same name may appear in several blocks
-	// (a quirk the promoter tolerates; see Warnings).
+	// Images in file order. The same name may appear in several blocks: one
+	// per release in a release-grouped file, else a quirk the promoter
+	// tolerates (see Warnings).
 	Images []Image
 	// Warnings name quirks in existing entries that are kept as they are.
 	Warnings []Warning
 
-	src  []byte
-	text text
+	src    []byte
+	text   text
+	groups *grouping // nil unless the file keeps one group of blocks per release
 }
 
 // Image is one `- name:` block.
@@ -96,7 +98,7 @@ func Parse(src []byte) (*Manifest, error) {
 			return nil, err
 		}
 	}
-	m := &Manifest{Images: images, src: src, text: t}
+	m := &Manifest{Images: images, src: src, text: t, groups: findGroups(t, images)}
 	if err := m.check(); err != nil {
 		return nil, err
 	}

@@ -5,27 +5,36 @@ import (
 	"strings"
 )
 
-// No canonical order exists for a dmap: kpromo orders digests by their
-// smallest tag as a string, kueue is hand-ordered newest first, sig-storage's
-// generator sorts tags as strings. order describes one such convention.
+// No canonical order exists for a dmap: kpromo (promo-tools' ToSorted)
+// orders digests by the digest string itself, kueue is hand-ordered newest
+// first, sig-storage's generator sorts by tag, others sort by version or
+// append. order describes one such convention.
 type order struct {
 	cmp  func(a, b string) int
 	desc bool
+	// byDigest keys entries by their digest instead of their tags.
+	byDigest bool
 }
 
-// orders in order of preference when a file's entries fit several equally:
-// version order is what people write by hand; string order wins only where
-// the file shows it (v1.10.0 before v1.9.0).
+// orders in order of preference when a block fits several equally (see
+// chooseOrder): version order is what people write by hand; string order
+// wins only where the file shows it (v1.10.0 before v1.9.0); digest order
+// comes last.
 var orders = []order{
 	{cmp: compareVersions},             // oldest version first
-	{cmp: strings.Compare},             // kpromo: smallest tag, as a string
+	{cmp: strings.Compare},             // smallest tag, as a string
 	{cmp: compareVersions, desc: true}, // newest version first
 	{cmp: strings.Compare, desc: true},
+	{cmp: strings.Compare, byDigest: true}, // kpromo: by digest
 }
 
-// key is what an entry is sorted by under o: its smallest tag ascending, its
-// largest descending. ok is false for an entry without tags.
-func (o order) key(tags []string) (string, bool) {
+// key is what an entry is sorted by under o: its digest, or its smallest tag
+// ascending and its largest descending. ok is false for an entry without tags
+// under a tag order.
+func (o order) key(digest string, tags []string) (string, bool) {
+	if o.byDigest {
+		return digest, true
+	}
 	if len(tags) == 0 {
 		return "", false
 	}
@@ -46,13 +55,24 @@ func (o order) before(a, b string) bool {
 	return o.cmp(a, b) < 0
 }
 
+// minEvidence is how many keyed entries a block needs before fitting o says
+// anything. Two digests are always in one digest order or the other, so a
+// block shows digest order only from three; tags are not random, and two
+// entries in version order are already a sign of it.
+func (o order) minEvidence() int {
+	if o.byDigest {
+		return 3
+	}
+	return 2
+}
+
 // fits reports whether the entries are sorted under o, and whether that is
-// evidence at all (two or more entries with tags).
+// evidence at all (see minEvidence).
 func (o order) fits(entries []Entry) (fits, evidence bool) {
 	var prev string
 	n := 0
 	for _, e := range entries {
-		k, ok := o.key(e.Tags)
+		k, ok := o.key(e.Digest, e.Tags)
 		if !ok {
 			continue
 		}
@@ -61,13 +81,23 @@ func (o order) fits(entries []Entry) (fits, evidence bool) {
 		}
 		prev, n = k, n+1
 	}
-	return true, n >= 2
+	return true, n >= o.minEvidence()
 }
 
 // chooseOrder picks the convention for inserting into img: among those img's
-// own entries fit, the one most other images of the file fit. ok is false
-// when the file shows no order (unsorted, or too few entries to tell): then
-// new entries are appended.
+// own entries fit, the one most images of the file (img included) show. ok
+// is false when the file shows no order (unsorted, or too few entries to
+// tell): then new entries are appended.
+//
+// When img fits several, the order of orders breaks the tie, tag orders
+// before digest order. Digests are random strings, so a block kept in tag
+// order fits digest order by chance with probability 1/n! for n entries, and
+// a block kept in digest order fits a tag order by the same chance: the fit
+// itself cannot tell them apart, and how common each convention is decides.
+// In the k8s.io corpus (2024, both trees) 507 blocks of three or more
+// digests keep a tag order and 5 (all legacy k8s.gcr.io copies) keep digest
+// order alone; 11 fit both, near the 6.5 that chance predicts among the
+// tag-ordered ones. So a block that fits both is taken to keep its tag order.
 func (m *Manifest) chooseOrder(img Image) (order, bool) {
 	votes := make([]int, len(orders))
 	for _, other := range m.Images {

@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 // Errors that Add returns, wrapped with the details; match them with errors.Is.
 var (
-	ErrInvalidDigest = errors.New("invalid digest")
-	ErrInvalidTag    = errors.New("invalid tag")
-	ErrInvalidImage  = errors.New("invalid image name")
-	ErrTagMove       = errors.New("tag move")
-	ErrNotEditable   = errors.New("cannot edit this part of images.yaml in place")
+	ErrInvalidDigest  = errors.New("invalid digest")
+	ErrInvalidTag     = errors.New("invalid tag")
+	ErrInvalidImage   = errors.New("invalid image name")
+	ErrInvalidRelease = errors.New("invalid release")
+	ErrTagMove        = errors.New("tag move")
+	ErrNotEditable    = errors.New("cannot edit this part of images.yaml in place")
 )
 
 // ValidateDigest enforces ^sha256:[0-9a-f]{64}$, the only digest form the
@@ -69,6 +71,20 @@ func isTag(tag string) bool {
 	}
 	for i := 1; i < len(tag); i++ {
 		if c := tag[i]; !isWordStart(c) && c != '.' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
+
+// isRelease accepts a git tag or image tag for a release group's header:
+// ^\w[\w.+/-]{0,127}$, so it cannot break the comment line it goes into.
+func isRelease(r string) bool {
+	if len(r) == 0 || len(r) > 128 || !isWordStart(r[0]) {
+		return false
+	}
+	for i := 1; i < len(r); i++ {
+		if c := r[i]; !isWordStart(c) && !strings.ContainsRune(".+/-", rune(c)) {
 			return false
 		}
 	}

@@ -10,6 +10,8 @@ import (
 var (
 	digestRE = regexp.MustCompile(`^sha256:[0-9a-f]{64}$`)
 	tagRE    = regexp.MustCompile(`^\w[\w.-]{0,127}$`)
+	// A release names a group in a comment line: a git tag or image tag.
+	releaseRE = regexp.MustCompile(`^\w[\w.+/-]{0,127}$`)
 )
 
 // FuzzRulesMatchRegexps holds the hand-written checks to the regexps.
@@ -17,7 +19,7 @@ func FuzzRulesMatchRegexps(f *testing.F) {
 	for _, s := range []string{
 		d1, strings.ToUpper(d1), d1[:70], d1 + "0", "sha512:" + d1[7:], "sha256:" + strings.Repeat("g", 64),
 		"v1.2.3", "_x", ".v1", "-v1", "v1/2", "v1 2", "", "v" + strings.Repeat("1", 127), "v" + strings.Repeat("1", 128),
-		"latest", "é1", "v1\n",
+		"latest", "é1", "v1\n", "controller/v1.2.3", "v1.2.3+build.1", "v1.2.3 final", "v1#2",
 	} {
 		f.Add(s)
 	}
@@ -27,6 +29,9 @@ func FuzzRulesMatchRegexps(f *testing.F) {
 		}
 		if got, want := isTag(s), tagRE.MatchString(s); got != want {
 			t.Errorf("isTag(%q) = %v, regexp says %v", s, got, want)
+		}
+		if got, want := isRelease(s), releaseRE.MatchString(s); got != want {
+			t.Errorf("isRelease(%q) = %v, regexp says %v", s, got, want)
 		}
 	})
 }

@@ -1,6 +1,9 @@
 package manifest
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
 
 // style is how a file writes tag lists, so new lines look like their
 // neighbours: `["a","b"]` (kpromo), `["a", "b"]` (kueue), `[ "a" ]`
@@ -9,15 +12,25 @@ type style struct {
 	quote byte
 	pad   bool
 	sep   string
+	// sorted: the file's lists of two or more tags are mostly in string
+	// order, as kpromo writes them (it sorts each digest's tags).
+	sorted bool
 }
 
 // style takes the majority of the file's one-line tag lists.
 func (m *Manifest) style() style {
 	var quotes [256]int
-	var padded, lists int
+	var padded, lists, sorted, unsorted int
 	seps := map[string]int{}
 	for _, img := range m.Images {
 		for _, e := range img.Digests {
+			if len(e.Tags) >= 2 {
+				if slices.IsSorted(e.Tags) {
+					sorted++
+				} else {
+					unsorted++
+				}
+			}
 			if e.list.kind != listFlow || len(e.Tags) == 0 {
 				continue
 			}
@@ -31,7 +44,7 @@ func (m *Manifest) style() style {
 			}
 		}
 	}
-	st := style{quote: '"', pad: lists > 0 && padded*2 > lists, sep: ", "}
+	st := style{quote: '"', pad: lists > 0 && padded*2 > lists, sep: ", ", sorted: sorted > unsorted}
 	if lists > 0 && quotes[0]*2 > lists {
 		st.quote = 0
 	} else if quotes['\'']*2 > lists {
@@ -59,7 +72,20 @@ func (st style) list(tags []string) string {
 // is always double-quoted: the promotion jobs find new digests in the diff
 // with the regex "(sha256:[0-9a-f]{64})", quotes included.
 func (st style) entry(p Promotion) string {
-	return `"` + p.Digest + `": ` + st.list(p.Tags)
+	tags := p.Tags
+	if st.sorted {
+		tags = slices.Sorted(slices.Values(tags))
+	}
+	return `"` + p.Digest + `": ` + st.list(tags)
+}
+
+// keepsSorted reports whether tags added to e go where string order puts
+// them: e's own tags say so from two on; a list of one follows the file.
+func (st style) keepsSorted(e Entry) bool {
+	if len(e.Tags) >= 2 {
+		return slices.IsSorted(e.Tags)
+	}
+	return st.sorted
 }
 
 func join(tags []string, q byte, sep string) string {
