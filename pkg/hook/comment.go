@@ -19,6 +19,13 @@ func (s *Server) comment(body []byte, log *logrus.Entry) (int, string) {
 	if err := json.Unmarshal(body, &ev); err != nil {
 		return http.StatusBadRequest, "400 Bad Request: malformed issue_comment event"
 	}
+	// Prow's IssueComment has no author_association; GitHub sends it.
+	var assoc struct {
+		Comment struct {
+			AuthorAssociation string `json:"author_association"`
+		} `json:"comment"`
+	}
+	json.Unmarshal(body, &assoc)
 	log = log.WithFields(logrus.Fields{"repo": ev.Repo.FullName, "number": ev.Issue.Number, "user": ev.Comment.User.Login})
 	switch {
 	case ev.Action != github.IssueCommentActionCreated:
@@ -39,7 +46,7 @@ func (s *Server) comment(body []byte, log *logrus.Entry) (int, string) {
 	}
 	req := promoter.CommentRequest{
 		Org: ev.Repo.Owner.Login, Repo: ev.Repo.Name, Number: ev.Issue.Number, IsPR: ev.Issue.IsPullRequest(),
-		CommentID: ev.Comment.ID, User: ev.Comment.User.Login,
+		CommentID: ev.Comment.ID, User: ev.Comment.User.Login, Association: assoc.Comment.AuthorAssociation,
 	}
 	for _, c := range cmds {
 		req.Commands = append(req.Commands, promoter.Command{DryRun: c.DryRun, Tag: c.Tag, Images: c.Images, Err: c.Err})

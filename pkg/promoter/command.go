@@ -31,7 +31,9 @@ type CommentRequest struct {
 	IsPR      bool // Number is a pull request
 	CommentID int
 	User      string
-	Commands  []Command
+	// Association is the comment's author_association in the webhook.
+	Association string
+	Commands    []Command
 }
 
 // Comment handles a comment's commands in the background: an "eyes"
@@ -90,11 +92,16 @@ func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Comman
 	}
 	projects := c.config().ProjectsFor(req.Org + "/" + req.Repo)
 	allowed := allowances(projects)
-	ok, err := c.trust.Trusted(ctx, req.Org, req.Repo, req.User, allowed)
+	asker := trust.Asker{Org: req.Org, Repo: req.Repo, User: req.User, Association: req.Association}
+	if !trust.ByAssociation(asker.Association) && !trust.Named(asker.User, allowed) {
+		allowed.Approvers = c.approvers(ctx, projects, log)
+	}
+	ok, err := c.trust.Trusted(ctx, asker, allowed)
 	switch {
-	case err != nil:
+	case !ok && err != nil:
 		log.WithError(err).Warn("Cannot check who may /promote.")
-		reply(fmt.Sprintf("I could not check your permissions on GitHub (%v); please try again later.", err))
+		reply(fmt.Sprintf("I could not confirm that you may use `/promote`: only %s can, and GitHub did not answer every check (%v). If you are one of them, try again later, or ask one of them to run it.",
+			trust.WhoMay(req.Org, req.Repo, allowed), err))
 		return
 	case !ok:
 		reply(fmt.Sprintf("only %s can use `/promote`.", trust.WhoMay(req.Org, req.Repo, allowed)))

@@ -41,6 +41,7 @@ type Controller struct {
 	requests map[Key]*request
 	held     []CommentRequest // /promote comments received while standing by
 	stagings map[string]staging
+	owners   map[string]approverList // project -> its approvers in kubernetes/k8s.io
 }
 
 // Options for a Controller; zero values take defaults.
@@ -82,6 +83,7 @@ func New(cfg func() *config.Config, reg Registry, gh Manifests, o Options) *Cont
 		comments:       make(chan struct{}, 4),
 		requests:       map[Key]*request{},
 		stagings:       map[string]staging{},
+		owners:         map[string]approverList{},
 	}
 	c.standby.Store(o.Standby)
 	return c

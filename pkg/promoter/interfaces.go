@@ -52,5 +52,7 @@ type Source interface {
 
 // Trust decides who may /promote (pkg/promoter/trust).
 type Trust interface {
-	Trusted(ctx context.Context, org, repo, user string, allowed trust.Allowed) (bool, error)
+	// Trusted reports whether the asker may /promote; an error means a
+	// check could not be made (never read it as a no).
+	Trusted(ctx context.Context, a trust.Asker, allowed trust.Allowed) (bool, error)
 }

@@ -21,7 +21,7 @@ func newCommandsEnv(t *testing.T) *commandsEnv {
 	t.Helper()
 	e := newEnv(t)
 	err := server.WriteAccess(e.s.Root, server.Access{
-		Tokens: map[string]string{"alice-token": "alice", "bob-token": "bob", "carol-token": "carol", "mallory-token": "mallory"},
+		Tokens: map[string]string{"alice-token": "alice", "bob-token": "bob", "carol-token": "carol", "mallory-token": "mallory", "trent-token": "trent"},
 		// The bot is a member with write access: GitHub tells only such a
 		// requester who else is a (private) member or a collaborator.
 		Orgs:          map[string][]string{"kubernetes-sigs": {"alice", bot}},
@@ -120,11 +120,11 @@ func TestPromoteRefusedForUntrustedUsers(t *testing.T) {
 	e := newCommandsEnv(t)
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	e.tag("v0.3.0", false)
-	for i, token := range []string{"mallory-token", "carol-token"} {
+	for i, token := range []string{"mallory-token", "trent-token"} {
 		c := e.say(token, "/promote v0.3.0")
 		e.awaitReaction(c)
 		user := strings.TrimSuffix(token, "-token")
-		mustContain(t, "the refusal", e.awaitReply(i+1), "@"+user+": only members of the kubernetes-sigs organization and collaborators with write access to kubernetes-sigs/apisnoop can use `/promote`.")
+		mustContain(t, "the refusal", e.awaitReply(i+1), "@"+user+": only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop and the approvers of the project's images in kubernetes/k8s.io (OWNERS) can use `/promote`.")
 	}
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("an untrusted /promote opened %d PRs", n)
@@ -292,5 +292,42 @@ func TestPromoteAllowedUsersAndTeams(t *testing.T) {
 	e.say("erin-token", "/promote dry-run v0.3.0")
 	mustContain(t, "an allowed team member's reply", e.awaitReply(2), "@erin: dry run")
 	e.say("mallory-token", "/promote v0.3.0")
-	mustContain(t, "the refusal", e.awaitReply(3), "@mallory: only members of the kubernetes-sigs organization, collaborators with write access to kubernetes-sigs/apisnoop, @dave and members of the team @kubernetes-sigs/apisnoop-maintainers can use `/promote`.")
+	mustContain(t, "the refusal", e.awaitReply(3), "@mallory: only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop, the approvers of the project's images in kubernetes/k8s.io (OWNERS), @dave and members of the team @kubernetes-sigs/apisnoop-maintainers can use `/promote`.")
+}
+
+// Trust as it works on real GitHub for a bot outside the source repo's org
+// (coredns, kubernetes-sigs...): GitHub answers such a bot's membership
+// checks with a redirect to the public members, and its permission checks
+// with 403. An org member is trusted by the webhook's author_association,
+// an approver of the project's images in kubernetes/k8s.io by OWNERS, with
+// no membership at all; a stranger is refused, and the reply says the
+// API checks could not all be made.
+func TestTrustWithTheBotOutsideTheOrg(t *testing.T) {
+	e := newEnv(t)
+	err := server.WriteAccess(e.s.Root, server.Access{
+		Tokens: map[string]string{"alice-token": "alice", "spiffxp-token": "spiffxp", "mallory-token": "mallory"},
+		Orgs:   map[string][]string{"kubernetes-sigs": {"alice"}}, // private membership; the bot is not a member
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.start()
+	is, err := harness.CreateIssue(e.s.GitHub, source, "alice-token", "Release v0.3.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &commandsEnv{env: e, issue: is.Number}
+	e.pushIndex("snoopdb", "v20261124-v0.3.0")
+	e.tag("v0.3.0", false)
+
+	c.say("alice-token", "/promote dry-run v0.3.0")
+	mustContain(t, "an org member's reply", c.awaitReply(1), "@alice: dry run: this is the PR I would open")
+	c.say("spiffxp-token", "/promote dry-run v0.3.0") // an approver in registry.k8s.io/images/k8s-staging-apisnoop/OWNERS
+	mustContain(t, "an OWNERS approver's reply", c.awaitReply(2), "@spiffxp: dry run: this is the PR I would open")
+	c.say("mallory-token", "/promote v0.3.0")
+	mustContain(t, "a stranger's reply", c.awaitReply(3), "@mallory: I could not confirm that you may use `/promote`: only members of the kubernetes-sigs organization",
+		"approvers of the project's images in kubernetes/k8s.io (OWNERS)", "Must have push access")
+	if n := len(e.openPRs()); n != 0 {
+		t.Errorf("%d PRs opened; the commands were dry runs and a refusal", n)
+	}
 }

@@ -40,6 +40,13 @@ func TagPushEvent(repo, tag, after, commit string) []byte {
 	return b
 }
 
+func orNone(association string) string {
+	if association == "" {
+		return "NONE"
+	}
+	return association
+}
+
 func headCommit(repo, commit string) any {
 	if commit == "" {
 		return nil
@@ -231,6 +238,7 @@ type Comment struct {
 	User struct {
 		Login string `json:"login"`
 	} `json:"user"`
+	AuthorAssociation string `json:"author_association"`
 }
 
 // CreateIssue opens an issue as the user the token belongs to.
@@ -280,7 +288,8 @@ func CommentEvent(repo string, number int, isPR bool, c Comment, action string) 
 		"action": action,
 		"issue":  issue,
 		"comment": map[string]any{"id": c.ID, "body": c.Body, "user": map[string]any{"login": c.User.Login, "type": "User"},
-			"html_url": fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, number, c.ID)},
+			"author_association": orNone(c.AuthorAssociation),
+			"html_url":           fmt.Sprintf("https://github.com/%s/issues/%d#issuecomment-%d", repo, number, c.ID)},
 		"repository": map[string]any{"name": name, "full_name": repo, "owner": map[string]any{"login": org, "type": "Organization"}},
 		"sender":     map[string]any{"login": c.User.Login, "type": "User"},
 	}
