@@ -7,6 +7,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -120,6 +121,12 @@ func doBuild() (*build, string) {
 	}
 	if b.againDir, err = layout.FromPath(filepath.Join(tmp, "again")); err != nil {
 		return nil, err.Error()
+	}
+	// A commit or an edit during the builds changes the labels (revision,
+	// version with -dirty) between them: say so rather than report a
+	// difference in digests.
+	if now, err := gitWant(root); err != nil || now != b.want {
+		return nil, fmt.Sprintf("the checkout changed while the image was built (from %+v to %+v, %v): run the test again", b.want, now, err)
 	}
 	return b, ""
 }
