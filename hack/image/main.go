@@ -74,6 +74,18 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	src.URL = f.source
+	if f.tag == "" {
+		f.tag = src.Version
+	}
+	// Check where the results go before minutes of compiling.
+	if err := imagebuild.CheckOut(f.out); err != nil {
+		return err
+	}
+	if f.repo != "" {
+		if _, err := imagebuild.PushRef(f.repo, f.tag); err != nil {
+			return err
+		}
+	}
 	start := time.Now()
 	res, err := imagebuild.Build(ctx, imagebuild.Options{
 		Root: root, Package: "./cmd/plugin", Platforms: platforms, Base: f.base,
@@ -93,15 +105,11 @@ func run(ctx context.Context, args []string) error {
 	if f.repo == "" {
 		return nil
 	}
-	tag := f.tag
-	if tag == "" {
-		tag = src.Version
-	}
-	ref, err := res.Push(ctx, f.repo, tag)
+	ref, err := res.Push(ctx, f.repo, f.tag)
 	if err != nil {
 		return err
 	}
-	fmt.Printf("pushed %s:%s\n%s\n", f.repo, tag, ref)
+	fmt.Printf("pushed %s:%s\n%s\n", f.repo, f.tag, ref)
 	return nil
 }
 

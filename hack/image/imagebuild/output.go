@@ -24,7 +24,7 @@ const RefNameAnnotation = "org.opencontainers.image.ref.name"
 // artifact whose subject is one platform image. An existing layout at dir is
 // replaced whole; any other existing directory is refused.
 func (r *Result) WriteLayout(dir, refName string) (v1.Hash, error) {
-	if err := checkReplaceable(dir); err != nil {
+	if err := CheckOut(dir); err != nil {
 		return v1.Hash{}, err
 	}
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
@@ -56,9 +56,10 @@ func (r *Result) WriteLayout(dir, refName string) (v1.Hash, error) {
 	return r.Index.Digest()
 }
 
-// checkReplaceable refuses to delete a directory that is not an OCI layout:
-// a mistyped -out must not remove someone's files.
-func checkReplaceable(dir string) error {
+// CheckOut refuses, as the place to write a layout, a directory that is
+// not empty and not an OCI layout: a mistyped -out must not remove
+// someone's files.
+func CheckOut(dir string) error {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && len(entries) == 0) {
 		return nil
@@ -77,9 +78,9 @@ func checkReplaceable(dir string) error {
 // the referrers tag where the registry has no referrers API). It returns
 // the index's reference by digest, the one to deploy.
 func (r *Result) Push(ctx context.Context, repo, tag string) (name.Digest, error) {
-	ref, err := name.NewTag(repo + ":" + tag)
+	ref, err := PushRef(repo, tag)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("image reference %s:%s: %w", repo, tag, err)
+		return name.Digest{}, err
 	}
 	opts := []remote.Option{remote.WithContext(ctx), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
 	if err := remote.WriteIndex(ref, r.Index, opts...); err != nil {
@@ -99,6 +100,15 @@ func (r *Result) Push(ctx context.Context, repo, tag string) (name.Digest, error
 		return name.Digest{}, err
 	}
 	return ref.Context().Digest(d.String()), nil
+}
+
+// PushRef is the reference Push writes to, checked.
+func PushRef(repo, tag string) (name.Tag, error) {
+	ref, err := name.NewTag(repo + ":" + tag)
+	if err != nil {
+		return name.Tag{}, fmt.Errorf("image reference %s:%s: %w", repo, tag, err)
+	}
+	return ref, nil
 }
 
 // Size is what one platform image weighs.
