@@ -54,6 +54,7 @@ var (
 	once     sync.Once
 	built    *build
 	buildErr string
+	tmpDir   string // the builds' layouts, removed after the tests
 )
 
 // setup builds the image, or skips where this machine cannot.
@@ -87,6 +88,7 @@ func doBuild() (*build, string) {
 	if err != nil {
 		return nil, err.Error()
 	}
+	tmpDir = tmp
 	b.reg = httptest.NewServer(registry.New(registry.WithReferrersSupport(false), quiet))
 	b.repo = strings.TrimPrefix(b.reg.URL, "http://") + "/promoter"
 
@@ -162,7 +164,9 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if built != nil {
 		built.reg.Close()
-		os.RemoveAll(filepath.Dir(string(built.cli)))
+	}
+	if tmpDir != "" {
+		os.RemoveAll(tmpDir)
 	}
 	os.Exit(code)
 }
