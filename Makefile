@@ -1,7 +1,7 @@
 # promoter: a Prow external plugin that opens image-promotion PRs.
 GO ?= go
 
-.PHONY: test verify build demo load e2e fuzz bench
+.PHONY: test verify build image demo load e2e fuzz bench
 
 # All tests, with formatting and vet checks first. CI runs exactly this.
 test: verify
@@ -12,6 +12,20 @@ build:
 	$(GO) build -o bin/promoter ./cmd/plugin
 	$(GO) build -o bin/promoter-config ./cmd/promoter-config
 	$(GO) build -o bin/fakegithub ./test/fakegithub
+
+# The container image, with no Docker daemon: the plugin for linux/amd64 and
+# linux/arm64 as one OCI image index in the OCI layout $(IMAGE_DIR), with an
+# SPDX SBOM per platform. The base is made of the Debian packages pinned in
+# hack/image/debian.lock unless IMAGE_BASE names an image (pin it by digest).
+# IMAGE_REPO=<registry>/promoter also pushes it, tagged IMAGE_TAG (default:
+# git describe), and prints the digest to deploy.
+IMAGE_DIR ?= bin/image
+IMAGE_BASE ?=
+IMAGE_REPO ?=
+IMAGE_TAG ?=
+image:
+	$(GO) run ./hack/image -out $(IMAGE_DIR) $(if $(IMAGE_BASE),-base $(IMAGE_BASE)) \
+	  $(if $(IMAGE_REPO),-repo $(IMAGE_REPO)) $(if $(IMAGE_TAG),-tag $(IMAGE_TAG))
 
 # End to end on this machine: in-process registry, GitHub stand-in, the real
 # promoter binary, one signed tag push; prints the PR. No network, no Docker.
