@@ -1,0 +1,96 @@
+package harness
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	prowapi "sigs.k8s.io/prow/pkg/apis/prowjobs/v1"
+)
+
+// TestKube checks the server is the real one promoter's client-go is made
+// for, that it holds ProwJobs to Prow's schema, and that the ProwJobs the
+// harness makes pass it through every state Prow moves them to.
+func TestKube(t *testing.T) {
+	k := StartKube(t)
+	v, err := k.Core().Discovery().ServerVersion()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.GitVersion != KubeVersion {
+		t.Errorf("server version %s, want %s", v.GitVersion, KubeVersion)
+	}
+	out, err := k.Kubectl(context.Background(), "version", "-o", "json")
+	if err != nil || strings.Count(out, `"gitVersion": "`+KubeVersion+`"`) != 2 {
+		t.Errorf("kubectl and server should both be %s: %v\n%s", KubeVersion, err, out)
+	}
+
+	t.Run("schema refuses what Prow would never write", func(t *testing.T) {
+		for name, change := range map[string]func(*prowapi.ProwJob){
+			"success without a completion time": func(pj *prowapi.ProwJob) { pj.Status.State = prowapi.SuccessState },
+			"an unknown state":                  func(pj *prowapi.ProwJob) { pj.Status.State = "passed" },
+			"an unknown type":                   func(pj *prowapi.ProwJob) { pj.Spec.Type = "tag" },
+		} {
+			pj := TriggeredPostsubmit("apisnoop-push-snoopdb-images", "kubernetes-sigs", "apisnoop", "v0.3.0", "abc", "GUID")
+			change(&pj)
+			if _, err := k.CreateProwJob(pj); err == nil {
+				t.Errorf("%s: created", name)
+			}
+		}
+		// A container with no name key at all (hand-written YAML can do
+		// that; Go types always send the key).
+		pj := TriggeredPostsubmit("apisnoop-push-snoopdb-images", "kubernetes-sigs", "apisnoop", "v0.3.0", "abc", "GUID")
+		raw, _ := json.Marshal(pj)
+		raw = bytes.Replace(raw, []byte(`"name":"",`), nil, 1)
+		err := k.Prow().ProwV1().RESTClient().Post().Namespace(ProwJobNamespace).Resource("prowjobs").
+			Body(raw).Do(context.Background()).Error()
+		if err == nil || !strings.Contains(err.Error(), "containers[0].name: Required value") {
+			t.Errorf("a container with no name key: %v", err)
+		}
+	})
+
+	for _, final := range []prowapi.ProwJobState{prowapi.SuccessState, prowapi.FailureState, prowapi.AbortedState} {
+		t.Run("triggered, pending, "+string(final), func(t *testing.T) {
+			pj, err := k.CreateProwJob(TriggeredPostsubmit("apisnoop-push-snoopdb-images", "kubernetes-sigs", "apisnoop", "v0.3.0", "abc", "GUID"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pj.Status.State != prowapi.TriggeredState || pj.Labels["prow.k8s.io/refs.base_ref"] != "v0.3.0" || pj.Labels["event-GUID"] != "GUID" {
+				t.Errorf("not as trigger makes it: state %s, labels %v", pj.Status.State, pj.Labels)
+			}
+			pending, err := k.SetState(pj.Name, prowapi.PendingState)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if pending.Status.URL == "" || pending.Status.PendingTime == nil || pending.Complete() {
+				t.Errorf("pending: %+v", pending.Status)
+			}
+			done, err := k.SetState(pj.Name, final)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done.Status.State != final || !done.Complete() || done.Status.URL != pending.Status.URL {
+				t.Errorf("%s: %+v", final, done.Status)
+			}
+			if done.Status.CompletionTime.Before(&done.Status.StartTime) {
+				t.Errorf("completed before it started: %+v", done.Status)
+			}
+		})
+	}
+
+	t.Run("Stop ends both processes", func(t *testing.T) {
+		k.Stop()
+		ctx, cancel := Deadline(10 * time.Second)
+		defer cancel()
+		if err := WaitFor(ctx, nil, "both to exit", func() bool { return k.APIServer.Exited() && k.Etcd.Exited() }); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.Prow().ProwV1().ProwJobs(ProwJobNamespace).List(ctx, metav1.ListOptions{}); err == nil {
+			t.Error("the server still answers after Stop")
+		}
+	})
+}
