@@ -17,15 +17,34 @@ import (
 // ProwJobs are made by Prow's own code as trigger makes them for a push,
 // and moved through their states as plank moves them.
 
+// TestInformer runs its cases on one server, each in a namespace of its
+// own with a promoter of its own: a server takes seconds to start.
+func TestInformer(t *testing.T) {
+	k := harness.StartKube(t)
+	for _, c := range []struct {
+		name string
+		test func(*testing.T, *harness.Kube)
+	}{
+		{"PathLatency", testPathLatency},
+		{"FailureAbortRerun", testFailureAbortRerun},
+		{"RestartWhileWaiting", testRestartWhileWaiting},
+		{"LostEventResyncPromotes", testLostEventResyncPromotes},
+		{"UpdateBetweenListAndWatch", testUpdateBetweenListAndWatch},
+	} {
+		t.Run(c.name, func(t *testing.T) { c.test(t, k.InNamespace(t, strings.ToLower(c.name))) })
+	}
+}
+
 type kubeEnv struct {
 	*jobsEnv
 	kube *harness.Kube
 }
 
-// newKubeEnv runs promoter against k through kubeconfig.
+// newKubeEnv runs promoter against k (ProwJobs in k's namespace) through
+// kubeconfig.
 func newKubeEnv(t *testing.T, k *harness.Kube, kubeconfig string) *kubeEnv {
 	t.Helper()
-	e := newEnvConfig(t, jobsConfig, "--kubeconfig", kubeconfig)
+	e := newEnvConfig(t, jobsConfig, "--kubeconfig", kubeconfig, "--prowjob-namespace", k.Namespace())
 	return &kubeEnv{jobsEnv: &jobsEnv{env: e}, kube: k}
 }
 
@@ -54,10 +73,9 @@ func (e *kubeEnv) set(name string, state prowapi.ProwJobState) string {
 	return pj.Status.URL
 }
 
-// TestInformerPathLatency measures the time from the job's success to the
+// testPathLatency measures the time from the job's success to the
 // PR, through the informer's watch.
-func TestInformerPathLatency(t *testing.T) {
-	k := harness.StartKube(t)
+func testPathLatency(t *testing.T, k *harness.Kube) {
 	e := newKubeEnv(t, k, k.Kubeconfig())
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
@@ -86,11 +104,10 @@ func TestInformerPathLatency(t *testing.T) {
 	}
 }
 
-// TestInformerFailureAbortRerun: a failed run stops the promotion, an
+// testFailureAbortRerun: a failed run stops the promotion, an
 // aborted rerun too, and the next rerun's success alone (no new push)
 // promotes.
-func TestInformerFailureAbortRerun(t *testing.T) {
-	k := harness.StartKube(t)
+func testFailureAbortRerun(t *testing.T, k *harness.Kube) {
 	e := newKubeEnv(t, k, k.Kubeconfig())
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
@@ -128,10 +145,9 @@ func TestInformerFailureAbortRerun(t *testing.T) {
 	}
 }
 
-// TestInformerRestartWhileWaiting: the job finishes while promoter is down;
+// testRestartWhileWaiting: the job finishes while promoter is down;
 // the restarted informer's first list finds it.
-func TestInformerRestartWhileWaiting(t *testing.T) {
-	k := harness.StartKube(t)
+func testRestartWhileWaiting(t *testing.T, k *harness.Kube) {
 	e := newKubeEnv(t, k, k.Kubeconfig())
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
@@ -166,11 +182,10 @@ func TestInformerRestartWhileWaiting(t *testing.T) {
 	}
 }
 
-// TestInformerLostEventResyncPromotes: GitHub sent no push event (more than
+// testLostEventResyncPromotes: GitHub sent no push event (more than
 // three tags pushed at once); only the job's run tells promoter about the
 // tag, through the informer's watch.
-func TestInformerLostEventResyncPromotes(t *testing.T) {
-	k := harness.StartKube(t)
+func testLostEventResyncPromotes(t *testing.T, k *harness.Kube) {
 	e := newKubeEnv(t, k, k.Kubeconfig())
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
@@ -188,13 +203,12 @@ func TestInformerLostEventResyncPromotes(t *testing.T) {
 	}
 }
 
-// TestInformerUpdateBetweenListAndWatch: the run succeeds after the
+// testUpdateBetweenListAndWatch: the run succeeds after the
 // informer's first list and before its watch starts. A watch that starts
 // from the list's resourceVersion delivers the update; one that starts from
 // "now" loses it, and promoter waits on a pending run forever (no webhook
 // comes, and a resync reads the same stale cache).
-func TestInformerUpdateBetweenListAndWatch(t *testing.T) {
-	k := harness.StartKube(t)
+func testUpdateBetweenListAndWatch(t *testing.T, k *harness.Kube) {
 	var run string
 	gate := k.StartListGate(t, func() {
 		pj, err := k.SetState(run, prowapi.SuccessState)

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -37,7 +38,16 @@ const ProwJobNamespace = "default"
 // Prow's ProwJob CRD installed. Its admin (system:masters) authenticates
 // with a bearer token; authorization is RBAC, as in a cluster, so service
 // account tokens get only what their roles grant.
+//
+// A Kube is bound to a namespace for ProwJobs (ProwJobNamespace at first);
+// InNamespace gives tests that share one server a namespace each.
 type Kube struct {
+	*kubeServer
+	ns string
+}
+
+// kubeServer is the running pair of processes and the admin's clients.
+type kubeServer struct {
 	URL       string // https://127.0.0.1:PORT
 	Etcd      *Process
 	APIServer *Process
@@ -106,7 +116,7 @@ func StartKube(t testing.TB) *Kube {
 }
 
 func startKube(ctx context.Context, dir string, b kubeBins) (k *Kube, err error) {
-	k = &Kube{dir: dir, kubectl: b.kubectl}
+	k = &Kube{kubeServer: &kubeServer{dir: dir, kubectl: b.kubectl}, ns: ProwJobNamespace}
 	defer func() {
 		if err != nil {
 			k.Stop()
@@ -303,6 +313,22 @@ func readProwJobCRD() (*unstructured.Unstructured, error) {
 	return crd, nil
 }
 
+// InNamespace creates namespace ns and returns a Kube on the same server
+// whose ProwJob methods work there. Tests that share a server use one each.
+func (k *Kube) InNamespace(t testing.TB, ns string) *Kube {
+	t.Helper()
+	ctx, cancel := Deadline(time.Minute)
+	defer cancel()
+	_, err := k.core.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("creating namespace %s: %v", ns, err)
+	}
+	return &Kube{kubeServer: k.kubeServer, ns: ns}
+}
+
+// Namespace is where this Kube's ProwJob methods work.
+func (k *Kube) Namespace() string { return k.ns }
+
 // Kubeconfig is the path of a kubeconfig for the admin.
 func (k *Kube) Kubeconfig() string { return k.kubeconfig }
 
@@ -354,7 +380,7 @@ func (k *Kube) Kubectl(ctx context.Context, args ...string) (string, error) {
 }
 
 // Stop ends kube-apiserver, then etcd. It may be called more than once.
-func (k *Kube) Stop() {
+func (k *kubeServer) Stop() {
 	k.stopOnce.Do(func() {
 		if k.APIServer != nil {
 			k.APIServer.Stop()

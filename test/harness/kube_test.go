@@ -82,6 +82,23 @@ func TestKube(t *testing.T) {
 		})
 	}
 
+	t.Run("a namespace of its own", func(t *testing.T) {
+		other := k.InNamespace(t, "other")
+		pj, err := other.CreateProwJob(TriggeredPostsubmit("apisnoop-push-snoopdb-images", "kubernetes-sigs", "apisnoop", "v0.4.0", "abc", "GUID"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if pj.Namespace != "other" {
+			t.Errorf("created in %q", pj.Namespace)
+		}
+		if _, err := other.SetState(pj.Name, prowapi.PendingState); err != nil {
+			t.Error(err)
+		}
+		if _, err := k.SetState(pj.Name, prowapi.PendingState); err == nil {
+			t.Errorf("%s found in %s", pj.Name, k.Namespace())
+		}
+	})
+
 	t.Run("Stop ends both processes", func(t *testing.T) {
 		k.Stop()
 		ctx, cancel := Deadline(10 * time.Second)

@@ -56,11 +56,12 @@ func TriggeredPostsubmit(job, org, repo, baseRef, baseSHA, guid string) prowapi.
 	return pj
 }
 
-// CreateProwJob creates pj (in ProwJobNamespace) and returns it as stored.
+// CreateProwJob creates pj in k's namespace and returns it as stored.
 func (k *Kube) CreateProwJob(pj prowapi.ProwJob) (*prowapi.ProwJob, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return k.prow.ProwV1().ProwJobs(ProwJobNamespace).Create(ctx, &pj, metav1.CreateOptions{})
+	pj.Namespace = k.ns
+	return k.prow.ProwV1().ProwJobs(k.ns).Create(ctx, &pj, metav1.CreateOptions{})
 }
 
 // buildIDs numbers runs as Prow's build ids do: unique, increasing.
@@ -68,7 +69,7 @@ var buildIDs atomic.Int64
 
 func init() { buildIDs.Store(time.Now().UnixMilli()) }
 
-// SetState moves the ProwJob called name to state the way Prow's plank
+// SetState moves the ProwJob called name (in k's namespace) to state the way Prow's plank
 // does, with a JSON merge patch of the status: pending sets the pending
 // time, build id, pod name and run URL; success, failure, aborted and error
 // set the completion time (a job is done when it has one). It returns the
@@ -76,7 +77,7 @@ func init() { buildIDs.Store(time.Now().UnixMilli()) }
 func (k *Kube) SetState(name string, state prowapi.ProwJobState) (*prowapi.ProwJob, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	jobs := k.prow.ProwV1().ProwJobs(ProwJobNamespace)
+	jobs := k.prow.ProwV1().ProwJobs(k.ns)
 	pj, err := jobs.Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, err
