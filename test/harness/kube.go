@@ -93,6 +93,7 @@ func StartKube(t testing.TB) *Kube {
 	}
 	ctx, cancel := Deadline(2 * time.Minute)
 	defer cancel()
+	began := time.Now()
 	var k *Kube
 	// Ports are picked free and then bound by another process: on a busy
 	// machine something else can take one in between.
@@ -105,22 +106,24 @@ func StartKube(t testing.TB) *Kube {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("kube-apiserver %s with the ProwJob CRD ready in %v", KubeVersion, time.Since(began).Round(time.Millisecond))
 	t.Cleanup(func() {
+		t.Logf("peak RSS: kube-apiserver %s, etcd %s", peakRSS(k.APIServer), peakRSS(k.Etcd))
 		k.Stop()
 		if t.Failed() {
-			t.Logf("kube-apiserver output (last lines):\n%s", tail(k.APIServer.Output(), 40))
-			t.Logf("etcd output (last lines):\n%s", tail(k.Etcd.Output(), 20))
+			t.Log(k.output())
 		}
 	})
 	return k
 }
 
 func startKube(ctx context.Context, dir string, b kubeBins) (k *Kube, err error) {
-	k = &Kube{kubeServer: &kubeServer{dir: dir, kubectl: b.kubectl}, ns: ProwJobNamespace}
+	srv := &kubeServer{dir: dir, kubectl: b.kubectl}
+	k = &Kube{kubeServer: srv, ns: ProwJobNamespace}
 	defer func() {
 		if err != nil {
-			k.Stop()
-			k = nil
+			srv.Stop()
+			err = fmt.Errorf("%w\n%s", err, srv.output())
 		}
 	}()
 	if k.pki, err = newKubePKI(dir); err != nil {
@@ -389,6 +392,31 @@ func (k *kubeServer) Stop() {
 			k.Etcd.Stop()
 		}
 	})
+}
+
+// output is the last lines each process printed, for a failure message.
+func (k *kubeServer) output() string {
+	var b strings.Builder
+	for _, p := range []*Process{k.APIServer, k.Etcd} {
+		if p != nil {
+			fmt.Fprintf(&b, "%s (last lines):\n%s\n", p.Name, tail(p.Output(), 30))
+		}
+	}
+	return b.String()
+}
+
+// peakRSS is the process's peak resident memory (VmHWM), as Linux counts it.
+func peakRSS(p *Process) string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.PID()))
+	if err != nil {
+		return "unknown"
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
 // tail is the last n lines of s.

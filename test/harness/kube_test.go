@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -110,4 +112,46 @@ func TestKube(t *testing.T) {
 			t.Error("the server still answers after Stop")
 		}
 	})
+}
+
+// TestStartKubeFailureCleansUp: a server that cannot start gives an error
+// with its output, and leaves no etcd running.
+func TestStartKubeFailureCleansUp(t *testing.T) {
+	bins, err := kubeBinaries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	bins.apiserver = "/bin/false"
+	ctx, cancel := Deadline(time.Minute)
+	defer cancel()
+	dir := t.TempDir()
+	k, err := startKube(ctx, dir, bins)
+	if err == nil {
+		k.Stop()
+		t.Fatal("started with /bin/false as kube-apiserver")
+	}
+	if !strings.Contains(err.Error(), "kube-apiserver exited") || !strings.Contains(err.Error(), "etcd (last lines)") {
+		t.Errorf("the error should say what exited and show the output: %v", err)
+	}
+	// etcd was started with its data under dir.
+	if pids := processesWith(t, dir); len(pids) > 0 {
+		t.Errorf("processes still running with %s in their command line: %v", dir, pids)
+	}
+}
+
+// processesWith lists the processes whose command line contains s.
+func processesWith(t *testing.T, s string) []string {
+	t.Helper()
+	cmdlines, err := filepath.Glob("/proc/[0-9]*/cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []string
+	for _, f := range cmdlines {
+		b, err := os.ReadFile(f)
+		if err == nil && strings.Contains(string(bytes.ReplaceAll(b, []byte{0}, []byte{' '})), s) {
+			pids = append(pids, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	return pids
 }
