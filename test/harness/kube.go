@@ -108,7 +108,9 @@ func StartKube(t testing.TB) *Kube {
 	}
 	t.Logf("kube-apiserver %s with the ProwJob CRD ready in %v", KubeVersion, time.Since(began).Round(time.Millisecond))
 	t.Cleanup(func() {
-		t.Logf("peak RSS: kube-apiserver %s, etcd %s", peakRSS(k.APIServer), peakRSS(k.Etcd))
+		if !k.APIServer.Exited() && !k.Etcd.Exited() { // not stopped by the test itself
+			t.Logf("peak RSS: kube-apiserver %s, etcd %s", peakRSS(k.APIServer), peakRSS(k.Etcd))
+		}
 		k.Stop()
 		if t.Failed() {
 			t.Log(k.output())
