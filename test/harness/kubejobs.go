@@ -18,7 +18,7 @@ import (
 )
 
 // TriggeredPostsubmit is the ProwJob Prow's trigger plugin creates for a
-// push that starts postsubmit job of org/repo: made by Prow's own pjutil
+// push that starts the postsubmit job of org/repo: made by Prow's pjutil
 // from a job config shaped like test-infra's image-pushing jobs, with the
 // push's ref (a tag or a branch), its "after" SHA and delivery id. It is in
 // state triggered, named by a fresh UUID.
