@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -209,18 +210,21 @@ func testLostEventResyncPromotes(t *testing.T, k *harness.Kube) {
 // "now" loses it, and promoter waits on a pending run forever (no webhook
 // comes, and a resync reads the same stale cache).
 func testUpdateBetweenListAndWatch(t *testing.T, k *harness.Kube) {
-	var run string
 	gate := k.StartListGate(t, func() {
-		pj, err := k.SetState(run, prowapi.SuccessState)
-		if err != nil || !pj.Complete() {
+		// The namespace's one run, created below before promoter starts.
+		pjs, err := k.Prow().ProwV1().ProwJobs(k.Namespace()).List(context.Background(), metav1.ListOptions{})
+		if err != nil || len(pjs.Items) != 1 || pjs.Items[0].Status.State != prowapi.PendingState {
+			t.Errorf("between list and watch: want one pending run: %v", err)
+			return
+		}
+		if _, err := k.SetState(pjs.Items[0].Name, prowapi.SuccessState); err != nil {
 			t.Errorf("between list and watch: %v", err)
 		}
 	})
 	e := newKubeEnv(t, k, gate.Kubeconfig)
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
-	run = e.trigger("v0.3.0", after, time.Now())
-	e.set(run, prowapi.PendingState)
+	e.set(e.trigger("v0.3.0", after, time.Now()), prowapi.PendingState)
 
 	e.start()
 	ctx, cancel := harness.Deadline(wait)
