@@ -8,7 +8,7 @@ test: verify kube
 	$(GO) test ./...
 
 # The real kube-apiserver and kubectl (v1.28.3) the tests start, built into
-# bin/ once (3 to 5 minutes cold, then nothing to do), and Debian's etcd,
+# bin/ once (about 5 minutes cold, then nothing to do), and Debian's etcd,
 # installed when missing (needs root).
 kube:
 	hack/kube.sh

@@ -6,8 +6,10 @@
 # in bin/.kube-version and redone only when that changes, so a warm run
 # takes well under a second. `make test` runs this first.
 #
-# Needs: Go; apt-get as root when etcd is missing. A cold build takes 3 to 5
-# minutes on 2 cores (the Go build cache makes later ones quick).
+# Needs: Go; apt-get as root when etcd is missing. A cold build takes about
+# 5 minutes on 2 otherwise idle cores, and several times that on a busy
+# machine; with the Go build cache warm a rebuild (new version flags) links
+# in about 10 s.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,7 +33,7 @@ if [ "$(cat bin/.kube-version 2>/dev/null)" = "$KUBE" ] && [ -x bin/kube-apiserv
   exit 0
 fi
 
-echo "==> building kube-apiserver and kubectl $KUBE into bin/ (3 to 5 minutes cold)"
+echo "==> building kube-apiserver and kubectl $KUBE into bin/ (about 5 minutes cold)"
 rm -f bin/.kube-version
 # Without these the binaries report v0.0.0-master, and kubectl warns about
 # the version skew; client-go's copy sets the User-Agent.
