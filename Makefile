@@ -1,11 +1,19 @@
 # promoter: a Prow external plugin that opens image-promotion PRs.
 GO ?= go
 
-.PHONY: test verify build image demo load e2e fuzz bench
+.PHONY: test verify kube image build demo load e2e fuzz bench
 
 # All tests, with formatting and vet checks first. CI runs exactly this.
-test: verify
+# The real parts the tests use are made first, outside go test's timeouts:
+# kube-apiserver and kubectl (kube), and the container image (image).
+test: verify kube image
 	$(GO) test ./...
+
+# The real kube-apiserver and kubectl (v1.28.3) the tests start, built into
+# bin/ once (about 5 minutes cold, then nothing to do), and Debian's etcd,
+# installed when missing (needs root).
+kube:
+	hack/kube.sh
 
 # The plugin, the onboarding tool and the GitHub stand-in, into bin/.
 build:

@@ -235,39 +235,6 @@ func TestNoJobRunFallsBackToRegistry(t *testing.T) {
 	}
 }
 
-// TestInformerPathLatency runs the binary's in-cluster path (--kubeconfig)
-// against an API server that serves ProwJob list and watch, and measures the
-// time from the job's success to the PR.
-func TestInformerPathLatency(t *testing.T) {
-	api := harness.StartKubeAPI()
-	t.Cleanup(api.Close)
-	kubeconfig, err := api.Kubeconfig(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := newEnvConfig(t, jobsConfig, "--kubeconfig", kubeconfig)
-	e.pushIndex("snoopdb", "v20261124-v0.3.0")
-	after := e.tag("v0.3.0", false)
-	api.Set(harness.Postsubmit("run-1", job, "kubernetes-sigs", "apisnoop", "v0.3.0", after, "pending", time.Now()))
-	e.start()
-	if code := e.webhook("v0.3.0", after, secret); code != 200 {
-		t.Fatalf("webhook answered %d", code)
-	}
-	e.awaitStage("v0.3.0", promoter.StageWaitingForJob)
-
-	start := time.Now()
-	api.Set(harness.Postsubmit("run-1", job, "kubernetes-sigs", "apisnoop", "v0.3.0", after, "success", time.Now()))
-	st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed)
-	latency := time.Since(start)
-	if st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
-	t.Logf("informer path, job success to PR open (binary, seen through /promotions): %v", latency)
-	if n := len(e.prFor("v0.3.0")); n != 1 {
-		t.Fatalf("want one PR, got %d", n)
-	}
-}
-
 // TestDryRunReportsOnce: a dry run settles its round, so the resyncs that
 // follow (every 2s here) do not log the same proposal again and again.
 func TestDryRunReportsOnce(t *testing.T) {
