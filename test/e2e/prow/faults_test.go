@@ -20,8 +20,7 @@ import (
 // underGitHubFault promotes tag with fault f on, then checks f was hit
 // (exactly hits times when hits > 0).
 func underGitHubFault(t *testing.T, w *world, tag string, f server.Fault, hits int) {
-	digests, commit := w.release(t, apisnoop, tag)
-	f = w.addFault(t, f)
+	digests, commit := w.releaseUnder(t, apisnoop, tag, func() { f = w.addFault(t, f) })
 	took := w.pushAndPromote(t, apisnoop, tag, commit, digests)
 	w.faultHit(t, f.ID, hits)
 	t.Logf("recovered in %.1fs (push to PR)", took.Seconds())
@@ -79,16 +78,21 @@ func githubSlow(t *testing.T, w *world) {
 // githubHang: every read of apisnoop's images.yaml hangs for 2 minutes,
 // longer than promoter's GitHub request timeout (5 s here). While apisnoop's
 // worker waits, kueue's tag is promoted; once the hang ends (the fault is
-// removed), apisnoop's promotion completes too.
+// removed), apisnoop's promotion completes too. kueue's job runs show only
+// once the hang began, so its promotion cannot have happened before.
 func githubHang(t *testing.T, w *world) {
-	aDigests, aCommit := w.release(t, apisnoop, "v2.4.0")
-	kDigests, kCommit := w.prepare(t, kueue, "v9.9.0", "success", "linux/amd64") // kueue does not require multi-arch
-	f := w.addFault(t, server.Fault{Method: "GET", Path: "/contents/" + apisnoop.Images, DelayMs: 120000})
+	var f server.Fault
+	aDigests, aCommit := w.releaseUnder(t, apisnoop, "v2.4.0", func() {
+		f = w.addFault(t, server.Fault{Method: "GET", Path: "/contents/" + apisnoop.Images, DelayMs: 120000})
+	})
+	kDigests := w.stage(t, kueue, "v9.9.0", "linux/amd64") // kueue does not require multi-arch
+	kCommit := w.tag(t, kueue, "v9.9.0")
 	pushed := time.Now()
 	w.pushTag(t, apisnoop, "v2.4.0")
 	w.s.Await(t, "the hung read", func() bool { return w.s.FaultHits(t, f.ID) > 0 })
 	hungSince := time.Now()
-	t.Log("kueue's tag, pushed while apisnoop's read hangs")
+	t.Log("kueue's tag, released and pushed while apisnoop's read hangs")
+	w.jobs(kueue, "v9.9.0", kCommit, "success")
 	w.pushAndPromote(t, kueue, "v9.9.0", kCommit, kDigests)
 	if st, _ := harness.Promotion(w.s.Promoter, apisnoop.Name, "v2.4.0"); st.Stage == promoter.StagePROpen {
 		t.Fatalf("apisnoop was promoted through a hung read")
@@ -105,8 +109,10 @@ func githubHang(t *testing.T, w *world) {
 // tag (a branch at the base would be an orphan at the wrong tree).
 func commitAfterRef(t *testing.T, w *world) {
 	p, tag := apisnoop, "v2.5.0"
-	digests, commit := w.release(t, p, tag)
-	f := w.addFault(t, server.Fault{Method: "POST", Path: "/graphql", Body: "createCommitOnBranch", Status: 502})
+	var f server.Fault
+	digests, commit := w.releaseUnder(t, p, tag, func() {
+		f = w.addFault(t, server.Fault{Method: "POST", Path: "/graphql", Body: "createCommitOnBranch", Status: 502})
+	})
 	pushed := time.Now()
 	w.pushTag(t, p, tag)
 	w.s.Await(t, "a failed commit attempt", func() bool {
@@ -135,9 +141,8 @@ func commitAfterRef(t *testing.T, w *world) {
 
 // underRegistryFault promotes tag while the proxy fails n requests.
 func underRegistryFault(t *testing.T, w *world, tag string, status, n, retryAfter int) {
-	digests, commit := w.release(t, apisnoop, tag)
 	_, before := w.proxy.Counts()
-	w.proxy.Fail(status, n, retryAfter)
+	digests, commit := w.releaseUnder(t, apisnoop, tag, func() { w.proxy.Fail(status, n, retryAfter) })
 	took := w.pushAndPromote(t, apisnoop, tag, commit, digests)
 	if _, failed := w.proxy.Counts(); failed-before < n {
 		t.Fatalf("only %d of the %d injected failures were hit", failed-before, n)
@@ -154,11 +159,12 @@ func registry429(t *testing.T, w *world) { underRegistryFault(t, w, "v3.1.0", 42
 // promotion completes.
 func registryDown(t *testing.T, w *world) {
 	p, tag := apisnoop, "v3.2.0"
-	digests, commit := w.release(t, p, tag)
-	w.reg.Stop()
-	if err := w.proxy.Down(); err != nil {
-		t.Fatal(err)
-	}
+	digests, commit := w.releaseUnder(t, p, tag, func() {
+		w.reg.Stop()
+		if err := w.proxy.Down(); err != nil {
+			t.Fatal(err)
+		}
+	})
 	pushed := time.Now()
 	w.pushTag(t, p, tag)
 	// Down for a while: at least 5 s, and until promoter has failed three
@@ -181,15 +187,19 @@ func registryDown(t *testing.T, w *world) {
 
 // registryHang: every request for kueue's staging images hangs (2 min),
 // longer than promoter's registry timeout (30 s per operation). apisnoop's
-// tag, pushed after kueue's, is promoted meanwhile; kueue's attempt gives up
-// at the timeout and, once the hang ends, completes.
+// tag, released and pushed after kueue's, is promoted meanwhile; kueue's
+// attempt gives up at the timeout and, once the hang ends, completes.
 func registryHang(t *testing.T, w *world) {
-	kDigests, kCommit := w.prepare(t, kueue, "v9.9.1", "success", "linux/amd64")
-	aDigests, aCommit := w.release(t, apisnoop, "v3.3.0")
+	kDigests := w.stage(t, kueue, "v9.9.1", "linux/amd64")
+	kCommit := w.tag(t, kueue, "v9.9.1")
+	aDigests := w.stage(t, apisnoop, "v3.3.0")
+	aCommit := w.tag(t, apisnoop, "v3.3.0")
 	w.proxy.Hang("/k8s-staging-kueue/", 2*time.Minute)
+	w.jobs(kueue, "v9.9.1", kCommit, "success")
 	pushed := time.Now()
 	w.pushTag(t, kueue, "v9.9.1")
-	t.Log("apisnoop's tag, pushed while kueue's registry hangs")
+	t.Log("apisnoop's tag, released and pushed while kueue's registry hangs")
+	w.jobs(apisnoop, "v3.3.0", aCommit, "success")
 	w.pushAndPromote(t, apisnoop, "v3.3.0", aCommit, aDigests)
 	t.Logf("apisnoop promoted %.1fs into kueue's registry hang", time.Since(pushed).Seconds())
 	var st promoter.Status

@@ -462,7 +462,19 @@ func (w *world) prepare(t testing.TB, p harness.Project, tag, state string, plat
 // release is the usual preparation: multi-arch images, jobs succeeded.
 func (w *world) release(t testing.TB, p harness.Project, tag string) (map[string]string, string) {
 	t.Helper()
-	return w.prepare(t, p, tag, "success")
+	return w.releaseUnder(t, p, tag, func() {})
+}
+
+// releaseUnder is release with fault turned on before the jobs' runs show
+// in Deck: a finished run alone starts the promotion (promoter polls Deck
+// every 100 ms), which must not get ahead of the fault.
+func (w *world) releaseUnder(t testing.TB, p harness.Project, tag string, fault func()) (map[string]string, string) {
+	t.Helper()
+	digests := w.stage(t, p, tag)
+	commit := w.tag(t, p, tag)
+	fault()
+	w.jobs(p, tag, commit, "success")
+	return digests, commit
 }
 
 // ---------------------------------------------------------------- events
