@@ -93,8 +93,8 @@ func (s *Stack) BranchDiff(t testing.TB, base, branch string, paths ...string) s
 	return strings.Join(lines, "\n")
 }
 
-// DigestLine is the images.yaml line that promotes digest as tag.
-func DigestLine(digest, tag string) string { return `+    "` + digest + `": ["` + tag + `"]` }
+// digestLine is the images.yaml line that promotes digest as tag.
+func digestLine(digest, tag string) string { return `+    "` + digest + `": ["` + tag + `"]` }
 
 // CheckPromoted checks the whole result of one promotion: one PR, open,
 // from tag's branch; the branch changes only p's images.yaml against the
@@ -111,7 +111,7 @@ func (s *Stack) CheckPromoted(t testing.TB, p Project, tag, commit string, diges
 	}
 	diff := s.BranchDiff(t, "refs/heads/main", p.Branch(tag))
 	for img, d := range digests {
-		if !strings.Contains(diff, DigestLine(d, tag)) {
+		if !strings.Contains(diff, digestLine(d, tag)) {
 			t.Fatalf("the diff lacks %s's %s for %s:\n%s", img, d, tag, diff)
 		}
 	}

@@ -88,16 +88,6 @@ func (s *Stack) AwaitCommitStatus(t testing.TB, repo, ref, state string, linking
 	return st
 }
 
-// Replies are promoter's comments on issue (or PR) n of repo, oldest first.
-func (s *Stack) Replies(t testing.TB, repo string, n int) []string {
-	t.Helper()
-	out, err := s.replies(repo, n)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 // AwaitReply waits for promoter's reply number i (1-based) on issue n of
 // repo and returns it.
 func (s *Stack) AwaitReply(t testing.TB, repo string, n, i int) string {
@@ -110,6 +100,7 @@ func (s *Stack) AwaitReply(t testing.TB, repo string, n, i int) string {
 	return replies[i-1]
 }
 
+// replies are promoter's comments on issue (or PR) n of repo, oldest first.
 func (s *Stack) replies(repo string, n int) ([]string, error) {
 	cs, err := Comments(s.GitHub, repo, n)
 	var out []string
