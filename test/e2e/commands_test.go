@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"fmt"
-	"os/exec"
 	"strings"
 	"testing"
 
@@ -51,51 +49,18 @@ func (e *commandsEnv) say(token, body string) harness.Comment {
 	return c
 }
 
-// replies are promoter's comments on the issue.
-func (e *commandsEnv) replies() []string {
-	cs, err := harness.Comments(e.s.GitHub, source, e.issue)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	var out []string
-	for _, c := range cs {
-		if c.User.Login == bot {
-			out = append(out, c.Body)
-		}
-	}
-	return out
-}
-
-// awaitReply waits for reply number n (1-based) and returns it.
+// awaitReply waits for promoter's reply number n (1-based) on the issue.
 func (e *commandsEnv) awaitReply(n int) string {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, fmt.Sprintf("reply %d", n), func() bool { return len(e.replies()) >= n }); err != nil {
-		e.t.Fatal(err)
-	}
-	return e.replies()[n-1]
+	return e.s.AwaitReply(e.t, source, e.issue, n)
 }
 
 func (e *commandsEnv) awaitReaction(c harness.Comment) {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "the eyes reaction", func() bool {
+	e.s.Await(e.t, "the eyes reaction", func() bool {
 		rs, _ := harness.Reactions(e.s.GitHub, source, c.ID)
 		return len(rs) == 1 && rs[0] == "eyes"
-	}); err != nil {
-		e.t.Fatal(err)
-	}
-}
-
-func mustContain(t *testing.T, what, got string, wants ...string) {
-	t.Helper()
-	for _, w := range wants {
-		if !strings.Contains(got, w) {
-			t.Errorf("%s lacks %q:\n%s", what, w, got)
-		}
-	}
+	})
 }
 
 func TestPromoteByAMember(t *testing.T) {
@@ -104,13 +69,13 @@ func TestPromoteByAMember(t *testing.T) {
 	e.tag("v0.3.0", false)
 	c := e.say("alice-token", "Released!\n/promote v0.3.0")
 	e.awaitReaction(c)
-	mustContain(t, "the reply", e.awaitReply(1), "@alice: the promotion PR for `v0.3.0` is open: https://github.com/kubernetes/k8s.io/pull/1", digest)
+	harness.MustContain(t, "the reply", e.awaitReply(1), "@alice: the promotion PR for `v0.3.0` is open: https://github.com/kubernetes/k8s.io/pull/1", digest)
 	if n := len(e.prFor("v0.3.0")); n != 1 {
 		t.Fatalf("want one PR, got %d", n)
 	}
 	// Asking again refreshes the same PR and says so.
 	e.say("alice-token", "/promote v0.3.0")
-	mustContain(t, "the second reply", e.awaitReply(2), "pull/1")
+	harness.MustContain(t, "the second reply", e.awaitReply(2), "pull/1")
 	if n := len(e.openPRs()); n != 1 {
 		t.Errorf("want one PR, got %d", n)
 	}
@@ -124,14 +89,12 @@ func TestPromoteRefusedForUntrustedUsers(t *testing.T) {
 		c := e.say(token, "/promote v0.3.0")
 		e.awaitReaction(c)
 		user := strings.TrimSuffix(token, "-token")
-		mustContain(t, "the refusal", e.awaitReply(i+1), "@"+user+": only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop and the approvers of the project's images in kubernetes/k8s.io (OWNERS) can use `/promote`.")
+		harness.MustContain(t, "the refusal", e.awaitReply(i+1), "@"+user+": only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop and the approvers of the project's images in kubernetes/k8s.io (OWNERS) can use `/promote`.")
 	}
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("an untrusted /promote opened %d PRs", n)
 	}
-	if harness.HTTPOK(e.s.GitHub + "/repos/" + bot + "/k8s.io/git/refs/heads/apisnoop-v0.3.0-image-promotion") {
-		t.Error("an untrusted /promote made a branch")
-	}
+	e.s.NothingWritten(t, harness.Apisnoop, "v0.3.0")
 	if s, ok := harness.CommitStatus(e.s.GitHub, source, "v0.3.0", "promotion"); ok {
 		t.Errorf("an untrusted /promote set a status: %+v", s)
 	}
@@ -144,16 +107,14 @@ func TestPromoteDryRunByACollaborator(t *testing.T) {
 	e.say("bob-token", "/promote dry-run v0.3.0")
 	reply := e.awaitReply(1)
 	t.Logf("dry-run reply:\n%s", reply)
-	mustContain(t, "the dry-run reply", reply, "@bob: dry run", "```diff", `+    "`+digest+`": ["v0.3.0"]`, "Image promotion for apisnoop v0.3.0", "`/cc @hh @bobymcbobs`")
+	harness.MustContain(t, "the dry-run reply", reply, "@bob: dry run", "```diff", `+    "`+digest+`": ["v0.3.0"]`, "Image promotion for apisnoop v0.3.0", "`/cc @hh @bobymcbobs`")
 	if strings.Contains(reply, "promoter-metadata") {
 		t.Error("the dry-run reply carries the PR's hidden metadata")
 	}
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("a dry run opened %d PRs", n)
 	}
-	if harness.HTTPOK(e.s.GitHub + "/repos/" + bot + "/k8s.io/git/refs/heads/apisnoop-v0.3.0-image-promotion") {
-		t.Error("a dry run made a branch")
-	}
+	e.s.NothingWritten(t, harness.Apisnoop, "v0.3.0")
 }
 
 func TestPromoteRefusals(t *testing.T) {
@@ -180,7 +141,7 @@ func TestPromoteRefusals(t *testing.T) {
 		e.say("alice-token", tc.say)
 		reply := e.awaitReply(i + 1)
 		t.Logf("%s -> %s", tc.say, reply)
-		mustContain(t, "the reply to "+tc.say, reply, "@alice: ", tc.want)
+		harness.MustContain(t, "the reply to "+tc.say, reply, "@alice: ", tc.want)
 	}
 	// Quoted or fenced commands are not commands: no reaction, no reply.
 	quiet := []harness.Comment{
@@ -189,7 +150,7 @@ func TestPromoteRefusals(t *testing.T) {
 	}
 	// A command that does run, after them, shows they were passed over.
 	e.say("alice-token", "/promote v9.9.8")
-	mustContain(t, "the last reply", e.awaitReply(len(cases)+1), "v9.9.8")
+	harness.MustContain(t, "the last reply", e.awaitReply(len(cases)+1), "v9.9.8")
 	for _, c := range quiet {
 		if rs, _ := harness.Reactions(e.s.GitHub, source, c.ID); len(rs) != 0 {
 			t.Errorf("a quoted or fenced command got reactions %v", rs)
@@ -198,9 +159,8 @@ func TestPromoteRefusals(t *testing.T) {
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("refused commands opened %d PRs", n)
 	}
-	out, err := exec.Command("git", "--git-dir", server.RepoPath(e.s.Root, bot, "k8s.io"), "for-each-ref", "refs/heads/").CombinedOutput()
-	if err != nil || strings.Count(string(out), "\n") != 1 {
-		t.Errorf("refused commands left branches in the fork (want only main):\n%s %v", out, err)
+	if refs := e.s.Git(t, bot, "k8s.io", "for-each-ref", "--format=%(refname)", "refs/heads/"); refs != "refs/heads/main" {
+		t.Errorf("refused commands left branches in the fork (want only main):\n%s", refs)
 	}
 	for _, tag := range []string{"v0.3.0", "release-1.0", "v0.8.0"} {
 		if s, ok := harness.CommitStatus(e.s.GitHub, source, tag, "promotion"); ok && s.State != "failure" {
@@ -220,7 +180,7 @@ func TestPromoteMergedPR(t *testing.T) {
 	}
 	e.issue, e.isPR = pr.Number, true
 	e.say("alice-token", "/promote")
-	mustContain(t, "the reply on an open PR", e.awaitReply(1), "@alice: this pull request is not merged yet")
+	harness.MustContain(t, "the reply on an open PR", e.awaitReply(1), "@alice: this pull request is not merged yet")
 
 	// A PR closed without merging built nothing to promote.
 	if _, err := server.Commit(e.s.Root, "kubernetes-sigs", "apisnoop", "try", map[string][]byte{"try.txt": []byte("try\n")}, "A try"); err != nil {
@@ -235,7 +195,7 @@ func TestPromoteMergedPR(t *testing.T) {
 	}
 	e.issue = closed.Number
 	e.say("alice-token", "/promote")
-	mustContain(t, "the reply on a closed PR", e.awaitReply(1), "@alice: this pull request was closed without merging")
+	harness.MustContain(t, "the reply on a closed PR", e.awaitReply(1), "@alice: this pull request was closed without merging")
 	e.issue = pr.Number
 
 	if err := harness.MergePR(e.s.GitHub, source, pr.Number); err != nil {
@@ -253,10 +213,10 @@ func TestPromoteMergedPR(t *testing.T) {
 	}
 	e.say("alice-token", "/promote snoopdb")
 	// "/promote snoopdb" names a tag, not the bare form: it is refused.
-	mustContain(t, "the reply", e.awaitReply(2), "there is no tag `snoopdb`")
+	harness.MustContain(t, "the reply", e.awaitReply(2), "there is no tag `snoopdb`")
 	e.say("alice-token", "/promote")
 	reply := e.awaitReply(3)
-	mustContain(t, "the reply on a merged PR", reply, "@alice: the promotion PR for `"+sha[:7]+"` is open", digest, "as `"+stagingTag+"`")
+	harness.MustContain(t, "the reply on a merged PR", reply, "@alice: the promotion PR for `"+sha[:7]+"` is open", digest, "as `"+stagingTag+"`")
 	prs := e.prFor(sha[:7])
 	if len(prs) != 1 || prs[0].Title != "Image promotion for apisnoop "+sha[:7] {
 		t.Fatalf("want one PR titled for the commit, got %+v", prs)
@@ -288,11 +248,11 @@ func TestPromoteAllowedUsersAndTeams(t *testing.T) {
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	e.tag("v0.3.0", false)
 	e.say("dave-token", "/promote dry-run v0.3.0")
-	mustContain(t, "an allowed user's reply", e.awaitReply(1), "@dave: dry run")
+	harness.MustContain(t, "an allowed user's reply", e.awaitReply(1), "@dave: dry run")
 	e.say("erin-token", "/promote dry-run v0.3.0")
-	mustContain(t, "an allowed team member's reply", e.awaitReply(2), "@erin: dry run")
+	harness.MustContain(t, "an allowed team member's reply", e.awaitReply(2), "@erin: dry run")
 	e.say("mallory-token", "/promote v0.3.0")
-	mustContain(t, "the refusal", e.awaitReply(3), "@mallory: only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop, the approvers of the project's images in kubernetes/k8s.io (OWNERS), @dave and members of the team @kubernetes-sigs/apisnoop-maintainers can use `/promote`.")
+	harness.MustContain(t, "the refusal", e.awaitReply(3), "@mallory: only members of the kubernetes-sigs organization, collaborators of kubernetes-sigs/apisnoop, the approvers of the project's images in kubernetes/k8s.io (OWNERS), @dave and members of the team @kubernetes-sigs/apisnoop-maintainers can use `/promote`.")
 }
 
 // Trust as it works on real GitHub for a bot outside the source repo's org
@@ -321,11 +281,11 @@ func TestTrustWithTheBotOutsideTheOrg(t *testing.T) {
 	e.tag("v0.3.0", false)
 
 	c.say("alice-token", "/promote dry-run v0.3.0")
-	mustContain(t, "an org member's reply", c.awaitReply(1), "@alice: dry run: this is the PR I would open")
+	harness.MustContain(t, "an org member's reply", c.awaitReply(1), "@alice: dry run: this is the PR I would open")
 	c.say("spiffxp-token", "/promote dry-run v0.3.0") // an approver in registry.k8s.io/images/k8s-staging-apisnoop/OWNERS
-	mustContain(t, "an OWNERS approver's reply", c.awaitReply(2), "@spiffxp: dry run: this is the PR I would open")
+	harness.MustContain(t, "an OWNERS approver's reply", c.awaitReply(2), "@spiffxp: dry run: this is the PR I would open")
 	c.say("mallory-token", "/promote v0.3.0")
-	mustContain(t, "a stranger's reply", c.awaitReply(3), "@mallory: I could not confirm that you may use `/promote`: only members of the kubernetes-sigs organization",
+	harness.MustContain(t, "a stranger's reply", c.awaitReply(3), "@mallory: I could not confirm that you may use `/promote`: only members of the kubernetes-sigs organization",
 		"approvers of the project's images in kubernetes/k8s.io (OWNERS)", "Must have push access")
 	if n := len(e.openPRs()); n != 0 {
 		t.Errorf("%d PRs opened; the commands were dry runs and a refusal", n)

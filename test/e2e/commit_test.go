@@ -80,7 +80,7 @@ func (e *commitEnv) checkPR(digest, decoyDigest string) {
 	if !strings.Contains(diff, `+    "`+digest+`": ["v0.3.0"]`) || strings.Contains(diff, decoyDigest) {
 		e.t.Errorf("the PR must promote the tagged commit's build, not the newer decoy:\n%s", diff)
 	}
-	mustContain(e.t, "the PR body", prs[0].Body, e.release[:12], "v20261201-v0.2.0-4-g"+e.release[:9],
+	harness.MustContain(e.t, "the PR body", prs[0].Body, e.release[:12], "v20261201-v0.2.0-4-g"+e.release[:9],
 		"built from commit `"+e.release+"` where it landed", "apisnoop-push-snoopdb-images")
 	if s := e.awaitCommitStatus("v0.3.0", "success", "/pull/"); s.State != "success" {
 		e.t.Errorf("status %+v", s)

@@ -26,8 +26,8 @@ const (
 	secret = "e2e-hmac-secret-value"
 	token  = "e2e-github-token-value"
 	source = "kubernetes-sigs/apisnoop"
-	bot    = "promoter-bot"
-	wait   = 60 * time.Second
+	bot    = harness.Bot
+	wait   = harness.Patience
 )
 
 const configYAML = `
@@ -125,31 +125,18 @@ func newEnv(t *testing.T, extraArgs ...string) *env {
 
 func newEnvConfig(t *testing.T, config string, extraArgs ...string) *env {
 	t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
 	reg := harness.StartRegistry()
 	t.Cleanup(reg.Close)
-	s, err := harness.NewStack(ctx, harness.StackOptions{
+	w := harness.NewWorld(t, harness.StackOptions{
 		Dir: t.TempDir(), PromoterBin: promoterBin, FakeGitHubBin: fakegithubBin,
 		Config: config, Secret: secret, Token: token, ExtraArgs: extraArgs,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &env{t: t, reg: reg, s: s}
+	}, reg.Host+"/k8s-staging-apisnoop")
 	t.Cleanup(func() {
-		s.Stop()
-		if t.Failed() && s.P != nil {
-			t.Logf("promoter output:\n%s", s.P.Output())
+		if t.Failed() && w.P != nil {
+			t.Logf("promoter output:\n%s", w.P.Output())
 		}
 	})
-	if e.manifest, err = harness.SeedManifestRepo(s.Root, reg.Host+"/k8s-staging-apisnoop"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := harness.SeedSourceRepo(s.Root); err != nil {
-		t.Fatal(err)
-	}
-	return e
+	return &env{t: t, reg: reg, s: w.Stack, manifest: w.Manifest}
 }
 
 func (e *env) start() {
@@ -200,23 +187,13 @@ func (e *env) webhook(tag, after, key string) int {
 
 func (e *env) awaitStage(tag string, stages ...promoter.Stage) promoter.Status {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	var st promoter.Status
-	err := harness.WaitFor(ctx, e.s.P, fmt.Sprintf("%s to reach %v", tag, stages), func() bool {
-		var ok bool
-		st, ok = harness.Promotion(e.s.Promoter, "apisnoop", tag)
-		for _, s := range stages {
-			if ok && st.Stage == s {
-				return true
-			}
-		}
-		return false
-	})
-	if err != nil {
-		e.t.Fatalf("%v (last status %+v)", err, st)
-	}
-	return st
+	return e.s.AwaitStage(e.t, "apisnoop", tag, stages...)
+}
+
+// awaitPROpen waits for the tag's PR; a failed promotion fails the test.
+func (e *env) awaitPROpen(tag string) promoter.Status {
+	e.t.Helper()
+	return e.s.AwaitPROpen(e.t, "apisnoop", tag)
 }
 
 func (e *env) openPRs() []harness.PR {
@@ -228,84 +205,36 @@ func (e *env) openPRs() []harness.PR {
 	return prs
 }
 
+// prFor is the tag's open PR, if any.
 func (e *env) prFor(tag string) []harness.PR {
-	var out []harness.PR
-	for _, pr := range e.openPRs() {
-		if pr.Head.Ref == "apisnoop-"+tag+"-image-promotion" {
-			out = append(out, pr)
-		}
-	}
-	return out
+	e.t.Helper()
+	return e.s.PromotionPRs(e.t, harness.Apisnoop, tag, "open")
 }
 
 // branchDiff is the diff of images.yaml between upstream main as seeded and
 // the promotion branch, read with git from the bot's fork.
 func (e *env) branchDiff(branch string) string {
 	e.t.Helper()
-	out, err := exec.Command("git", "--git-dir", server.RepoPath(e.s.Root, bot, "k8s.io"),
-		"diff", "--unified=0", e.manifest, "refs/heads/"+branch, "--", harness.ImagesPath).CombinedOutput()
-	if err != nil {
-		e.t.Fatalf("git diff: %v\n%s", err, out)
-	}
-	var lines []string
-	for _, l := range strings.Split(string(out), "\n") {
-		if (strings.HasPrefix(l, "+") || strings.HasPrefix(l, "-")) && !strings.HasPrefix(l, "+++") && !strings.HasPrefix(l, "---") {
-			lines = append(lines, l)
-		}
-	}
-	return strings.Join(lines, "\n")
+	return e.s.BranchDiff(e.t, e.manifest, branch, harness.ImagesPath)
 }
 
-// quiet waits until promoter has made no GitHub request for 300 ms, so
-// request counts belong to one piece of work.
+// quiet waits until promoter has made no GitHub request for 300 ms.
 func (e *env) quiet() {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	last, since := -1, time.Now()
-	if err := harness.WaitFor(ctx, e.s.P, "GitHub requests to stop", func() bool {
-		n := total(e.requests())
-		if n != last {
-			last, since = n, time.Now()
-		}
-		return time.Since(since) > 300*time.Millisecond
-	}); err != nil {
-		e.t.Fatal(err)
-	}
+	e.s.Quiet(e.t)
 }
 
-// awaitCommitStatus waits for the `promotion` status on the tag's commit.
 // awaitCommitStatus waits for the tag's `promotion` status to be state,
 // with a target URL containing linking when given.
 func (e *env) awaitCommitStatus(tag, state string, linking ...string) harness.Status {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	var s harness.Status
-	if err := harness.WaitFor(ctx, e.s.P, "commit status "+state, func() bool {
-		s, _ = harness.CommitStatus(e.s.GitHub, source, tag, "promotion")
-		for _, l := range linking {
-			if !strings.Contains(s.TargetURL, l) {
-				return false
-			}
-		}
-		return s.State == state
-	}); err != nil {
-		e.t.Fatalf("%v (status now %+v)", err, s)
-	}
-	return s
+	return e.s.AwaitCommitStatus(e.t, source, tag, state, linking...)
 }
 
-// requests are the GitHub requests promoter made (the tests' own reads of
-// commit statuses left out).
+// requests are the GitHub requests promoter made.
 func (e *env) requests() map[string]int {
 	e.t.Helper()
-	r, err := harness.Requests(e.s.GitHub)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	delete(r, "GET /repos/{owner}/{repo}/commits/{ref}/status")
-	return r
+	return e.s.PromoterRequests(e.t)
 }
 
 func total(r map[string]int) int {
@@ -334,13 +263,9 @@ func TestTagPushOpensOnePR(t *testing.T) {
 	// One-time costs at start: the bot user, its fork, and the first resync
 	// (which reads the open PRs).
 	e.start()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "the fork to be reported ready", func() bool {
+	e.s.Await(t, "the fork to be reported ready", func() bool {
 		return len(e.s.P.Lines("fork of the manifest repository is ready")) > 0 && len(e.s.P.Lines("Resync done.")) > 0
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	// Read the counts before anything else asks the stand-in.
 	oneTime := e.requests()
 	if !harness.HTTPOK(e.s.GitHub + "/repos/" + bot + "/k8s.io") {
@@ -351,10 +276,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 	if code := e.webhook("v0.3.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed)
-	if st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.3.0")
 	e.awaitCommitStatus("v0.3.0", "success")
 	first := e.requests()
 
@@ -406,11 +328,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 					t.Fatalf("webhook answered %d", code)
 				}
 			}
-			ctx, cancel := harness.Deadline(wait)
-			defer cancel()
-			if err := harness.WaitFor(ctx, e.s.P, "another round", func() bool { return rounds() > before }); err != nil {
-				t.Fatal(err)
-			}
+			e.s.Await(t, "another round", func() bool { return rounds() > before })
 		}
 		e.quiet()
 		harness.ResetRequests(e.s.GitHub)
@@ -438,9 +356,7 @@ func TestTagPushOpensOnePR(t *testing.T) {
 		if code := e.webhook("v0.4.0", after, secret); code != 200 {
 			t.Fatalf("webhook answered %d", code)
 		}
-		if st := e.awaitStage("v0.4.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-			t.Fatalf("promotion failed: %s", st.Error)
-		}
+		e.awaitPROpen("v0.4.0")
 		e.awaitCommitStatus("v0.4.0", "success")
 		steady := e.requests()
 		t.Logf("GitHub requests, a promotion once the fork exists (%d): %s", total(steady), describe(steady))
@@ -499,18 +415,11 @@ func TestTagPushOpensOnePR(t *testing.T) {
 		if code := e.webhook("v0.5.0", after, secret); code != 200 {
 			t.Fatalf("webhook answered %d", code)
 		}
-		ctx, cancel := harness.Deadline(wait)
-		defer cancel()
-		if err := harness.WaitFor(ctx, e.s.P, "a waiting status", func() bool {
-			st, _ := harness.Promotion(e.s.Promoter, "apisnoop", "v0.5.0")
+		e.s.AwaitPromotion(t, "apisnoop", "v0.5.0", "a waiting status", func(st promoter.Status) bool {
 			return strings.Contains(st.Error, "not in staging yet")
-		}); err != nil {
-			t.Fatal(err)
-		}
+		})
 		e.pushIndex("snoopdb", "v20261124-v0.5.0")
-		if st := e.awaitStage("v0.5.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-			t.Fatalf("promotion failed: %s", st.Error)
-		}
+		e.awaitPROpen("v0.5.0")
 	})
 
 	t.Run("secrets never reach the log", func(t *testing.T) {
@@ -528,16 +437,12 @@ func TestAlreadyPromoted(t *testing.T) {
 	// Open the PR for v0.6.0 and merge it: images.yaml on main then holds
 	// the digest and tag, and a new push of the tag must say so.
 	e.start()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
 	e.pushIndex("snoopdb", "v20261124-v0.6.0")
 	after := e.tag("v0.6.0", false)
 	if code := e.webhook("v0.6.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	if st := e.awaitStage("v0.6.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.6.0")
 	pr := e.prFor("v0.6.0")[0]
 	if err := harness.MergePR(e.s.GitHub, "kubernetes/k8s.io", pr.Number); err != nil {
 		t.Fatal(err)
@@ -545,12 +450,7 @@ func TestAlreadyPromoted(t *testing.T) {
 	if code := e.webhook("v0.6.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	if err := harness.WaitFor(ctx, e.s.P, "already-promoted", func() bool {
-		st, _ := harness.Promotion(e.s.Promoter, "apisnoop", "v0.6.0")
-		return st.Stage == promoter.StageAlreadyPromoted
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.awaitStage("v0.6.0", promoter.StageAlreadyPromoted)
 	if prs := e.prFor("v0.6.0"); len(prs) != 0 {
 		t.Errorf("an already-promoted tag has %d open PRs", len(prs))
 	}
@@ -564,13 +464,9 @@ func TestDryRunWritesNothing(t *testing.T) {
 	if code := e.webhook("v0.7.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "the dry-run report", func() bool {
+	e.s.Await(t, "the dry-run report", func() bool {
 		return len(e.s.P.Lines("Dry run: would open this promotion PR.")) > 0
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	line := e.s.P.Lines("Dry run")[0]
 	if !strings.Contains(line, `+    \"`+digest+`\": [\"v0.7.0\"]`) {
 		t.Errorf("the dry-run log lacks the diff line:\n%s", line)

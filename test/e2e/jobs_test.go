@@ -52,16 +52,9 @@ func (e *jobsEnv) run(name, tag, sha, state string, start time.Time) {
 // on it.
 func (e *jobsEnv) awaitWaitingOn(tag, run string) {
 	e.t.Helper()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	var st promoter.Status
-	err := harness.WaitFor(ctx, e.s.P, tag+" waiting on "+run, func() bool {
-		st, _ = harness.Promotion(e.s.Promoter, "apisnoop", tag)
+	e.s.AwaitPromotion(e.t, "apisnoop", tag, "waiting on "+run, func(st promoter.Status) bool {
 		return st.Stage == promoter.StageWaitingForJob && len(st.Jobs) == 1 && strings.Contains(st.Jobs[0], run)
 	})
-	if err != nil {
-		e.t.Fatalf("%v (last status %+v)", err, st)
-	}
 }
 
 // status is the `promotion` commit status on the tag's commit.
@@ -88,9 +81,7 @@ func TestJobPendingThenSuccess(t *testing.T) {
 	}
 
 	e.run("run-1", "v0.3.0", after, "success", time.Now())
-	if st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.3.0")
 	prs := e.prFor("v0.3.0")
 	if len(prs) != 1 {
 		t.Fatalf("want one PR, got %d", len(prs))
@@ -181,20 +172,11 @@ func TestRestartWhileWaiting(t *testing.T) {
 	// The job finishes while promoter is down; no webhook comes again.
 	e.run("run-1", "v0.3.0", after, "success", time.Now())
 	e.start()
-	if st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.3.0")
 	// A second restart finds the PR open and makes no other.
 	e.s.P.Stop()
 	e.start()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "the resync to see the open PR", func() bool {
-		st, ok := harness.Promotion(e.s.Promoter, "apisnoop", "v0.3.0")
-		return ok && st.Stage == promoter.StagePROpen
-	}); err != nil {
-		t.Fatal(err)
-	}
+	e.awaitStage("v0.3.0", promoter.StagePROpen) // the resync saw the open PR
 	if prs, _ := harness.PRs(e.s.GitHub, "kubernetes/k8s.io", "all"); len(prs) != 1 {
 		t.Errorf("want exactly one PR ever, got %d", len(prs))
 	}
@@ -208,9 +190,7 @@ func TestLostEventResyncPromotes(t *testing.T) {
 	// GitHub sent no push event (more than three tags pushed at once); only
 	// the job's run tells promoter about the tag.
 	e.run("run-1", "v0.3.0", after, "success", time.Now())
-	if st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed); st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.3.0")
 	if n := len(e.prFor("v0.3.0")); n != 1 {
 		t.Fatalf("want one PR, got %d", n)
 	}
@@ -225,10 +205,7 @@ func TestNoJobRunFallsBackToRegistry(t *testing.T) {
 		t.Fatalf("webhook answered %d", code)
 	}
 	e.awaitStage("v0.3.0", promoter.StageWaitingForJob)
-	st := e.awaitStage("v0.3.0", promoter.StagePROpen, promoter.StageFailed)
-	if st.Stage != promoter.StagePROpen {
-		t.Fatalf("promotion failed: %s", st.Error)
-	}
+	e.awaitPROpen("v0.3.0")
 	body := e.prFor("v0.3.0")[0].Body
 	if !strings.Contains(body, "no run of apisnoop-push-snoopdb-images for this tag was seen within 3s; the staging registry alone is the evidence") {
 		t.Errorf("the PR body must say the job was not seen:\n%s", body)
@@ -245,13 +222,9 @@ func TestDryRunReportsOnce(t *testing.T) {
 	after := e.tag("v0.3.0", false)
 	deck.Set(harness.Postsubmit("run-1", job, "kubernetes-sigs", "apisnoop", "v0.3.0", after, "success", time.Now()))
 	e.start()
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "three resyncs after the dry run", func() bool {
+	e.s.Await(t, "three resyncs after the dry run", func() bool {
 		return len(e.s.P.Lines("Dry run: would open")) > 0 && len(e.s.P.Lines("Resync done.")) >= 3
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
 	if n := len(e.s.P.Lines("Dry run: would open")); n != 1 {
 		t.Errorf("the dry run was reported %d times; want once", n)
 	}

@@ -49,11 +49,7 @@ func TestNotReadyUntilTheFirstResync(t *testing.T) {
 	if err := e.s.LaunchPromoter(); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := harness.Deadline(wait)
-	defer cancel()
-	if err := harness.WaitFor(ctx, e.s.P, "two failed resyncs", func() bool { return hits(e, f.ID) >= 2 }); err != nil {
-		t.Fatal(err)
-	}
+	e.s.Await(t, "two failed resyncs", func() bool { return e.s.FaultHits(t, f.ID) >= 2 })
 	if harness.HTTPOK(e.s.Health + "/healthz/ready") {
 		t.Fatal("ready before any resync succeeded")
 	}
@@ -63,9 +59,7 @@ func TestNotReadyUntilTheFirstResync(t *testing.T) {
 	if err := harness.ClearFaults(e.s.GitHub); err != nil {
 		t.Fatal(err)
 	}
-	if err := harness.WaitFor(ctx, e.s.P, "ready", func() bool { return harness.HTTPOK(e.s.Health + "/healthz/ready") }); err != nil {
-		t.Fatal(err)
-	}
+	e.s.Await(t, "ready", func() bool { return harness.HTTPOK(e.s.Health + "/healthz/ready") })
 }
 
 // Webhooks are answered with no GitHub call before the answer: while every
@@ -96,18 +90,5 @@ func TestWebhooksAnsweredWhileGitHubHangs(t *testing.T) {
 	if err := harness.ClearFaults(e.s.GitHub); err != nil {
 		t.Fatal(err)
 	}
-	mustContain(t, "the reply", e.awaitReply(1), "the promotion PR for `v0.3.0` is open")
-}
-
-func hits(e *env, id int) int {
-	fs, err := harness.Faults(e.s.GitHub)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	for _, f := range fs {
-		if f.ID == id {
-			return f.Hits
-		}
-	}
-	return 0
+	harness.MustContain(t, "the reply", e.awaitReply(1), "the promotion PR for `v0.3.0` is open")
 }
