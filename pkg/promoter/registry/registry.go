@@ -109,12 +109,16 @@ func (r *Resolver) Resolve(ctx context.Context, repository string, match *regexp
 
 // remoteOptions turns off ggcr's internal retries (1 s + 3 s sleeps by
 // default): the caller owns the retry policy through IsTransient, and a
-// rate-limited registry should not be hit again immediately.
+// rate-limited registry should not be hit again immediately. It also turns
+// off ggcr's referrers tag fallback, which would GET the referrers tag on
+// every registry without the referrers API: the tag listing already says
+// whether that tag exists.
 func (r *Resolver) remoteOptions() []remote.Option {
 	opts := []remote.Option{
 		remote.WithTransport(r.transport),
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithRetryStatusCodes(),
+		remote.WithReferrersTagFallback(false),
 	}
 	if r.userAgent != "" {
 		opts = append(opts, remote.WithUserAgent(r.userAgent))
