@@ -78,6 +78,18 @@ func TestResolveCallCount(t *testing.T) {
 	}
 }
 
+// TestLookupCallCount: a lookup is one HEAD after ggcr's ping.
+func TestLookupCallCount(t *testing.T) {
+	repo := newTestRepo(t, nil)
+	repo.pushImage("v1.2.3", amd64)
+	ct := &countingTransport{}
+
+	if _, found, err := New(WithTransport(ct)).Lookup(t.Context(), repo.name+":v1.2.3"); err != nil || !found {
+		t.Fatalf("Lookup: found=%v err=%v", found, err)
+	}
+	assertCalls(t, ct, []string{"GET https /v2/", "GET http /v2/", "HEAD http /v2/k8s-staging-apisnoop/snoopdb/manifests/v1.2.3"})
+}
+
 func assertCalls(t *testing.T, ct *countingTransport, want []string) {
 	t.Helper()
 	got := ct.snapshot()
