@@ -27,13 +27,9 @@ type session struct {
 	repo   name.Repository
 }
 
-// resolve makes one paginated list, then one manifest GET for the chosen
-// tag and, for a single image, one config blob GET. Then, concurrently: one
-// referrers GET for the chosen digest (plus one GET of the referrers tag
-// when the registry has no referrers API and the tag is listed), for an
-// index without a revision annotation one manifest GET and one config blob
-// GET of its first child, and one HEAD per passed-over tag. ggcr adds the
-// ping (and a token fetch where needed).
+// resolve makes one paginated list, one manifest GET for the chosen tag and,
+// for a single image, one config blob GET; then complete's calls. ggcr adds
+// the ping (and a token fetch where needed).
 func (s session) resolve(ctx context.Context, pattern string, whole *regexp.Regexp) (Build, error) {
 	tags, err := s.list(ctx)
 	if err != nil {
@@ -48,6 +44,16 @@ func (s session) resolve(ctx context.Context, pattern string, whole *regexp.Rege
 	if err != nil {
 		return Build{}, err
 	}
+	return s.complete(ctx, d, tags, candidates[1:])
+}
+
+// complete makes, concurrently, the calls that need the chosen manifest:
+// one referrers GET (plus one GET of the referrers tag when the registry has
+// no referrers API and the listing has that tag), for an index without a
+// revision annotation one manifest GET and one config blob GET of its first
+// child, and one HEAD per passed-over tag. The first error in that order
+// wins.
+func (s session) complete(ctx context.Context, d described, tags, older []string) (Build, error) {
 	var (
 		wg                         sync.WaitGroup
 		prov                       = d.prov
@@ -61,7 +67,7 @@ func (s session) resolve(ctx context.Context, pattern string, whole *regexp.Rege
 		wg.Go(func() { prov, provErr = s.childProvenance(ctx, d.index, prov) })
 	}
 	wg.Go(func() { referrers, referrersNote, refErr = s.referrers(ctx, d.build.Digest, tags) })
-	wg.Go(func() { passed, omitted, passedErr = s.passedOver(ctx, candidates[1:]) })
+	wg.Go(func() { passed, omitted, passedErr = s.passedOver(ctx, older) })
 	wg.Wait()
 	for _, err := range []error{provErr, refErr, passedErr} {
 		if err != nil {
