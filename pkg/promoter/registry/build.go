@@ -38,6 +38,8 @@ type Build struct {
 
 	// Attached are the signatures, attestations and SBOMs stored for Digest
 	// (and, for an index, for its children) in the staging repository.
+	// BuildKit attestation manifests inside an index are part of the build
+	// (promoted with it) and are not listed.
 	Attached []Artifact
 	// ReferrersNote says why the referrers of Digest could not be listed
 	// ("" when they were, or when the registry has no referrers API, which
