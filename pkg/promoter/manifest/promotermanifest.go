@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"regexp"
+	"slices"
 	"strings"
 
 	yaml "go.yaml.in/yaml/v3"
@@ -19,6 +21,25 @@ type PromoterManifest struct {
 	ImageDir string
 	// ImagesPath is the repository path of the project's images.yaml.
 	ImagesPath string
+	// ProductionPaths are the paths registry.k8s.io serves the project's
+	// images under, read from the destination registries: image snoopdb of
+	// path "apisnoop" is registry.k8s.io/apisnoop/snoopdb, and "" is the
+	// root (registry.k8s.io/etcd). Sorted and distinct; a few projects
+	// promote every image under more than one path.
+	ProductionPaths []string
+	// UnmappedDestinations are destination registries outside
+	// k8s-artifacts-prod, which registry.k8s.io does not serve.
+	UnmappedDestinations []string
+}
+
+// ProductionRepositories are the repositories image is served from on
+// registry host (registry.k8s.io), one per production path.
+func (pm *PromoterManifest) ProductionRepositories(host, image string) []string {
+	out := make([]string, 0, len(pm.ProductionPaths))
+	for _, p := range pm.ProductionPaths {
+		out = append(out, path.Join(host, p, image))
+	}
+	return out
 }
 
 // promoterManifestFile is the part of the promoter's thin-manifest format read
@@ -57,10 +78,12 @@ func ParsePromoterManifest(repoPath string, src []byte) (*PromoterManifest, erro
 		}
 		return nil, fmt.Errorf("%s: %w", repoPath, err)
 	}
-	var sources []string
+	var sources, destinations []string
 	for _, r := range f.Registries {
 		if r.Src {
 			sources = append(sources, r.Name)
+		} else if r.Name != "" {
+			destinations = append(destinations, r.Name)
 		}
 	}
 	switch {
@@ -76,6 +99,7 @@ func ParsePromoterManifest(repoPath string, src []byte) (*PromoterManifest, erro
 		ImageDir:   dir,
 		ImagesPath: path.Join(path.Dir(path.Dir(path.Dir(clean))), "images", dir, "images.yaml"),
 	}
+	pm.ProductionPaths, pm.UnmappedDestinations = productionPaths(destinations)
 	if f.ImagesPath != "" {
 		p := path.Join(path.Dir(clean), f.ImagesPath)
 		if path.IsAbs(f.ImagesPath) || p == ".." || strings.HasPrefix(p, "../") {
@@ -89,4 +113,51 @@ func ParsePromoterManifest(repoPath string, src []byte) (*PromoterManifest, erro
 		pm.ImagesPath, pm.ImageDir = p, imageDir
 	}
 	return pm, nil
+}
+
+// productionPaths maps destination registries to the paths registry.k8s.io
+// serves them under.
+func productionPaths(destinations []string) (paths, unmapped []string) {
+	for _, d := range destinations {
+		if p, ok := productionPath(d); ok {
+			paths = append(paths, p)
+		} else {
+			unmapped = append(unmapped, d)
+		}
+	}
+	slices.Sort(paths)
+	return slices.Compact(paths), unmapped
+}
+
+var (
+	// artifactRegistry is Artifact Registry's k8s-artifacts-prod "images"
+	// repository in any region; registry.k8s.io redirects to the nearest.
+	artifactRegistry = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*-docker\.pkg\.dev/k8s-artifacts-prod/images(/.+)?$`)
+	// containerRegistry is the older GCR form of the same registries.
+	containerRegistry = regexp.MustCompile(`^(?:(?:us|eu|asia)\.)?gcr\.io/k8s-artifacts-prod(/.+)?$`)
+	// pathComponent is the OCI distribution grammar for one path component.
+	pathComponent = regexp.MustCompile(`^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$`)
+)
+
+// productionPath maps one destination: the path after
+// k8s-artifacts-prod/images/ (Artifact Registry) or k8s-artifacts-prod/
+// (GCR), "" for the root.
+func productionPath(destination string) (string, bool) {
+	m := artifactRegistry.FindStringSubmatch(destination)
+	if m == nil {
+		m = containerRegistry.FindStringSubmatch(destination)
+	}
+	if m == nil {
+		return "", false
+	}
+	sub := strings.TrimPrefix(m[1], "/")
+	if sub == "" {
+		return "", true
+	}
+	for _, c := range strings.Split(sub, "/") {
+		if !pathComponent.MatchString(c) {
+			return "", false
+		}
+	}
+	return sub, true
 }

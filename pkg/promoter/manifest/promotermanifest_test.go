@@ -3,6 +3,7 @@ package manifest
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -22,16 +23,18 @@ func TestParsePromoterManifestRealFiles(t *testing.T) {
 		want PromoterManifest
 	}{
 		{"k8s-staging-apisnoop", PromoterManifest{
-			Source:     "gcr.io/k8s-staging-apisnoop",
-			ImageDir:   "k8s-staging-apisnoop",
-			ImagesPath: "registry.k8s.io/images/k8s-staging-apisnoop/images.yaml",
+			Source:          "gcr.io/k8s-staging-apisnoop",
+			ImageDir:        "k8s-staging-apisnoop",
+			ImagesPath:      "registry.k8s.io/images/k8s-staging-apisnoop/images.yaml",
+			ProductionPaths: []string{"apisnoop"},
 		}},
 		// kueue still carries the deprecated `imagesPath:` key; it names the
 		// same file the layout implies.
 		{"k8s-staging-kueue", PromoterManifest{
-			Source:     "us-central1-docker.pkg.dev/k8s-staging-images/kueue",
-			ImageDir:   "k8s-staging-kueue",
-			ImagesPath: "registry.k8s.io/images/k8s-staging-kueue/images.yaml",
+			Source:          "us-central1-docker.pkg.dev/k8s-staging-images/kueue",
+			ImageDir:        "k8s-staging-kueue",
+			ImagesPath:      "registry.k8s.io/images/k8s-staging-kueue/images.yaml",
+			ProductionPaths: []string{"kueue"},
 		}},
 	} {
 		t.Run(c.dir, func(t *testing.T) {
@@ -40,7 +43,7 @@ func TestParsePromoterManifestRealFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if *pm != c.want {
+			if !reflect.DeepEqual(*pm, c.want) {
 				t.Errorf("got  %+v\nwant %+v", *pm, c.want)
 			}
 		})

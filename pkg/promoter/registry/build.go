@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"bytes"
 	"fmt"
 	"maps"
 	"slices"
@@ -29,6 +28,23 @@ type Build struct {
 	// PassedOver are the other matching tags, newest first, for the PR body.
 	PassedOver        []Candidate
 	PassedOverOmitted int // older matching tags not looked up (see maxPassedOver)
+
+	// Revision and Source are the build's org.opencontainers.image.revision
+	// and .source (the commit and repository it was built from), "" when it
+	// does not say. ProvenanceFrom says where they were read.
+	Revision       string
+	Source         string
+	ProvenanceFrom string
+
+	// Attached are the signatures, attestations and SBOMs stored for Digest
+	// (and, for an index, for its children) in the staging repository.
+	// BuildKit attestation manifests inside an index are part of the build
+	// (promoted with it) and are not listed.
+	Attached []Artifact
+	// ReferrersNote says why the referrers of Digest could not be listed
+	// ("" when they were, or when the registry has no referrers API, which
+	// means there are none).
+	ReferrersNote string
 }
 
 // Candidate is a matching tag that lost to a newer one.
@@ -52,23 +68,23 @@ func (b Build) MultiArch() bool {
 // indexPlatforms reads the platforms an index declares for its children.
 // Children are not fetched: the index descriptors carry the platform, and
 // fetching each child's config would cost two calls per architecture.
-func indexPlatforms(raw []byte) ([]string, string, error) {
-	im, err := v1.ParseIndexManifest(bytes.NewReader(raw))
-	if err != nil {
-		return nil, "", fmt.Errorf("parse index manifest: %w", err)
-	}
+func indexPlatforms(im *v1.IndexManifest) ([]string, string) {
 	seen := map[string]bool{}
 	undeclared := 0
 	for _, d := range im.Manifests {
 		switch {
 		case isAttestation(d):
-		case d.Platform == nil || d.Platform.OS == "" || d.Platform.Architecture == "":
+		case !declared(d.Platform):
 			undeclared++
 		default:
 			seen[platformString(d.Platform.OS, d.Platform.Architecture, d.Platform.Variant)] = true
 		}
 	}
 	return platformsOrUnknown(slices.Sorted(maps.Keys(seen)), undeclaredNote(undeclared, len(im.Manifests)))
+}
+
+func declared(p *v1.Platform) bool {
+	return p != nil && p.OS != "" && p.Architecture != ""
 }
 
 func undeclaredNote(undeclared, total int) string {
@@ -88,21 +104,21 @@ func isAttestation(d v1.Descriptor) bool {
 }
 
 // configPlatform reads the platform a single image declares in its config.
-func configPlatform(cfg *v1.ConfigFile) ([]string, string, error) {
+func configPlatform(cfg *v1.ConfigFile) ([]string, string) {
 	if cfg.OS == "" || cfg.Architecture == "" {
 		return platformsOrUnknown(nil, "the image config declares no os/architecture")
 	}
-	return []string{platformString(cfg.OS, cfg.Architecture, cfg.Variant)}, "", nil
+	return []string{platformString(cfg.OS, cfg.Architecture, cfg.Variant)}, ""
 }
 
-func platformsOrUnknown(platforms []string, note string) ([]string, string, error) {
+func platformsOrUnknown(platforms []string, note string) ([]string, string) {
 	if len(platforms) == 0 {
 		if note == "" {
 			note = "the build declares no platform"
 		}
-		return []string{UnknownPlatform}, note, nil
+		return []string{UnknownPlatform}, note
 	}
-	return platforms, note, nil
+	return platforms, note
 }
 
 // platformString leaves out os.version: promotion cares about os/arch.

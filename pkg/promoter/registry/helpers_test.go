@@ -27,11 +27,24 @@ type testRepo struct {
 	name string // e.g. "127.0.0.1:41234/k8s-staging-apisnoop/snoopdb"
 }
 
-// newTestRepo starts a registry; wrap, if not nil, wraps its handler to
-// inject faults.
+// newTestRepo starts a registry without the OCI 1.1 referrers API, as
+// gcr.io and Debian's docker-registry are; wrap, if not nil, wraps its
+// handler to inject faults.
 func newTestRepo(t testing.TB, wrap func(http.Handler) http.Handler) *testRepo {
 	t.Helper()
-	var h http.Handler = ggcrregistry.New(ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	return startRepo(t, wrap)
+}
+
+// newReferrersRepo starts a registry with the referrers API.
+func newReferrersRepo(t testing.TB, wrap func(http.Handler) http.Handler) *testRepo {
+	t.Helper()
+	return startRepo(t, wrap, ggcrregistry.WithReferrersSupport(true))
+}
+
+func startRepo(t testing.TB, wrap func(http.Handler) http.Handler, opts ...ggcrregistry.Option) *testRepo {
+	t.Helper()
+	opts = append(opts, ggcrregistry.Logger(log.New(io.Discard, "", 0)))
+	var h http.Handler = ggcrregistry.New(opts...)
 	if wrap != nil {
 		h = wrap(h)
 	}
@@ -114,6 +127,50 @@ func (r *testRepo) pushIndex(tag string, idx v1.ImageIndex) string {
 		r.t.Fatal(err)
 	}
 	return digestOf(r.t, idx)
+}
+
+// descriptor describes what tag points at, as a referrer's subject.
+func (r *testRepo) descriptor(tag string) v1.Descriptor {
+	r.t.Helper()
+	d, err := remote.Head(r.ref(tag))
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	return *d
+}
+
+// pushReferrer pushes an artifact manifest whose subject is subject and
+// returns its digest. The artifact type is its config media type, which is
+// where registries (ggcr's among them) read it from.
+func (r *testRepo) pushReferrer(subject v1.Descriptor, artifactType string, annotations map[string]string) string {
+	r.t.Helper()
+	img, err := random.Image(64, 1)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	img = mutate.ConfigMediaType(mutate.MediaType(img, types.OCIManifestSchema1), types.MediaType(artifactType))
+	if annotations != nil {
+		img = mutate.Annotations(img, annotations).(v1.Image)
+	}
+	img = mutate.Subject(img, subject).(v1.Image)
+	d := digestOf(r.t, img)
+	ref, err := name.NewDigest(r.name + "@" + d)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		r.t.Fatal(err)
+	}
+	return d
+}
+
+// pushArtifactTag pushes a small image under cosign's tag for digest, e.g.
+// suffix "sig" gives sha256-<hex>.sig, and returns the tag.
+func (r *testRepo) pushArtifactTag(digest, suffix string) string {
+	r.t.Helper()
+	tag := tagTarget(digest) + "." + suffix
+	r.pushImage(tag, v1.Platform{})
+	return tag
 }
 
 func digestOf(t testing.TB, d interface{ Digest() (v1.Hash, error) }) string {

@@ -4,7 +4,10 @@
 // (for example gcr.io/k8s-staging-apisnoop/snoopdb) under tags such as
 // v20260822-v1.2.3. Resolve lists the repository once, picks the newest tag
 // matching the caller's pattern and reports the digest that tag points at,
-// which is what the promoter writes into images.yaml.
+// which is what the promoter writes into images.yaml, with what the
+// repository says about it: the commit and source it was built from, and
+// the signatures, attestations and SBOMs stored for it. Lookup asks a
+// production registry which digest a promoted tag points at.
 package registry
 
 import (
@@ -109,12 +112,16 @@ func (r *Resolver) Resolve(ctx context.Context, repository string, match *regexp
 
 // remoteOptions turns off ggcr's internal retries (1 s + 3 s sleeps by
 // default): the caller owns the retry policy through IsTransient, and a
-// rate-limited registry should not be hit again immediately.
+// rate-limited registry should not be hit again immediately. It also turns
+// off ggcr's referrers tag fallback, which would GET the referrers tag on
+// every registry without the referrers API: the tag listing already says
+// whether that tag exists.
 func (r *Resolver) remoteOptions() []remote.Option {
 	opts := []remote.Option{
 		remote.WithTransport(r.transport),
 		remote.WithRetryPredicate(func(error) bool { return false }),
 		remote.WithRetryStatusCodes(),
+		remote.WithReferrersTagFallback(false),
 	}
 	if r.userAgent != "" {
 		opts = append(opts, remote.WithUserAgent(r.userAgent))
