@@ -334,6 +334,7 @@ func startJobs(ctx context.Context, src jobs.Source, ctl *promoter.Controller, t
 	if src == nil {
 		return nil
 	}
+	src.OnRunning(ctl.JobRunning)
 	if err := src.Start(ctx, ctl.JobDone, timeout); err != nil {
 		return fmt.Errorf("the ProwJob source did not start: %w", err)
 	}

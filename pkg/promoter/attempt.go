@@ -60,7 +60,7 @@ func (c *Controller) judge(snap snapshot, st Status, err error, log *logrus.Entr
 		// waiting would not make it appear, so say so now.
 		return c.failed(st, err, log), false
 	}
-	if limit := c.config().JobTimeout.Duration; c.now().Sub(snap.since) > limit {
+	if limit := c.config().JobTimeout.Duration; !snap.watch && c.now().Sub(snap.since) > limit {
 		return c.failed(st, fmt.Errorf("gave up after %s: %w", limit, err), log), false
 	}
 	reason := "transient"
@@ -76,7 +76,8 @@ func (c *Controller) judge(snap snapshot, st Status, err error, log *logrus.Entr
 func (c *Controller) failed(st Status, err error, log *logrus.Entry) Status {
 	promotions.WithLabelValues("failed").Inc()
 	log.WithError(err).Warn("Promotion failed.")
-	st.Stage, st.Error, st.done = StageFailed, err.Error(), true
+	var jf *jobFailed
+	st.Stage, st.Error, st.done, st.jobFailed = StageFailed, err.Error(), true, errors.As(err, &jf)
 	return st
 }
 

@@ -223,13 +223,16 @@ func (c *Controller) preview(ctx context.Context, k Key, images []string) string
 func outcome(st Status) string {
 	switch st.Stage {
 	case StagePROpen:
+		if st.Note != "" {
+			return fmt.Sprintf("the promotion PR for `%s` is open: %s (%s)%s", st.Tag, st.PR, st.Note, digests(st))
+		}
 		return fmt.Sprintf("the promotion PR for `%s` is open: %s%s", st.Tag, st.PR, digests(st))
 	case StageAlreadyPromoted:
 		return fmt.Sprintf("`%s` is already promoted: images.yaml has every digest and tag.%s", st.Tag, digests(st))
 	case StageFailed:
 		return fmt.Sprintf("`%s` was not promoted: %s", st.Tag, st.Error)
 	case StageClosed:
-		return fmt.Sprintf("the promotion PR for `%s` was closed without merging: %s", st.Tag, st.PR)
+		return fmt.Sprintf("the promotion PR for `%s` was closed without merging: %s (%s)", st.Tag, st.PR, st.Note)
 	}
 	if !st.done {
 		return fmt.Sprintf("`%s` is not promoted yet: %s; %s.", st.Tag, st.Error, st.Note)

@@ -42,6 +42,8 @@ type Controller struct {
 	held     []CommentRequest // /promote comments received while standing by
 	stagings map[string]staging
 	owners   map[string]approverList // project -> its approvers in kubernetes/k8s.io
+	humans   map[int]humanPR         // others' open PRs on the manifest repository
+	prods    map[string]prodCache    // project -> its promoter-manifest.yaml, for production
 }
 
 // Options for a Controller; zero values take defaults.
@@ -84,6 +86,8 @@ func New(cfg func() *config.Config, reg Registry, gh Manifests, o Options) *Cont
 		requests:       map[Key]*request{},
 		stagings:       map[string]staging{},
 		owners:         map[string]approverList{},
+		humans:         map[int]humanPR{},
+		prods:          map[string]prodCache{},
 	}
 	c.standby.Store(o.Standby)
 	return c

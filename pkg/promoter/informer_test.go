@@ -38,6 +38,7 @@ func startInformerWith(t *testing.T, cfg string) (context.Context, *prowfake.Cli
 	f := newFixtureWith(t, cfg, src)
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
+	src.OnRunning(f.ctl.JobRunning)
 	if err := src.Start(ctx, f.ctl.JobDone, 0); err != nil {
 		t.Fatal(err)
 	}

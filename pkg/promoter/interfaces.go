@@ -12,9 +12,13 @@ import (
 	"sigs.k8s.io/promoter/pkg/promoter/trust"
 )
 
-// Registry resolves staging builds (pkg/promoter/registry).
+// Registry resolves staging builds and looks promoted tags up in the
+// production registry (pkg/promoter/registry).
 type Registry interface {
 	Resolve(ctx context.Context, repository string, match *regexp.Regexp) (registry.Build, error)
+	// Lookup is the digest ref (repository:tag) resolves to; found is
+	// false when the tag or repository is not there (yet).
+	Lookup(ctx context.Context, ref string) (digest string, found bool, err error)
 }
 
 // Jobs is where image job runs are read (pkg/promoter/jobs). The caller
@@ -32,9 +36,14 @@ type Manifests interface {
 	Head(ctx context.Context, r pullrequest.Repo) (string, error)
 	ReadFile(ctx context.Context, r pullrequest.Repo, path, commit string) ([]byte, error)
 	Publish(ctx context.Context, p pullrequest.Proposal) (pullrequest.Outcome, error)
-	// Promotions are the bot's PRs: every open one, and those closed or
-	// merged since the given time.
-	Promotions(ctx context.Context, r pullrequest.Repo, since time.Time) ([]pullrequest.Promotion, error)
+	// Promotions are the bot's PRs (every open one, and those closed or
+	// merged since the given time) and everyone else's open PRs.
+	Promotions(ctx context.Context, r pullrequest.Repo, since time.Time) (pullrequest.PRs, error)
+	// AddedDigests are the digests a PR adds to images.yaml files.
+	AddedDigests(ctx context.Context, r pullrequest.Repo, number int) ([]pullrequest.Added, error)
+	// Comment comments on a PR of the manifest repository once: not when
+	// a comment holding marker is already there.
+	Comment(ctx context.Context, r pullrequest.Repo, number int, marker, body string) error
 }
 
 // Source is a release's source repository on GitHub (pkg/promoter/source).

@@ -49,13 +49,16 @@ func (c *Controller) checkJobs(p *config.Project, rel config.Release, since time
 			continue
 		}
 		r := runs[0]
-		if _, seen := jc.byImage[img.Name]; !seen && !slices.Contains(jc.urls, r.URL) {
+		// A run Prow has just triggered has no link yet.
+		if r.URL != "" && !slices.Contains(jc.urls, r.URL) {
 			jc.urls = append(jc.urls, r.URL)
 		}
-		jc.byImage[img.Name] = r.URL
+		if r.URL != "" {
+			jc.byImage[img.Name] = r.URL
+		}
 		switch {
 		case !r.Done():
-			jc.waiting = append(jc.waiting, fmt.Sprintf("image job %s is %s (%s)", img.Job, orState(r.State), r.URL))
+			jc.waiting = append(jc.waiting, fmt.Sprintf("image job %s is %s (%s)", img.Job, orState(r.State), orNoLink(r.URL)))
 		case !r.Succeeded():
 			return jc, permanent(&jobFailed{job: img.Job, state: r.State, url: r.URL})
 		case r.Completion.After(jc.doneAt):
@@ -106,6 +109,13 @@ func (e *jobFailed) Error() string {
 	return fmt.Sprintf("image job %s ended in %s: %s; fix the build and rerun the job, and the promotion follows its success", e.job, e.state, e.url)
 }
 
+func orNoLink(url string) string {
+	if url == "" {
+		return "no link yet"
+	}
+	return url
+}
+
 func orState(s string) string {
 	if s == "" {
 		return "triggered"
@@ -126,6 +136,27 @@ func (c *Controller) JobDone(r jobs.Run) {
 	}
 	for _, k := range c.waitingOn(r.BaseSHA) {
 		c.queue.Add(k)
+	}
+}
+
+// JobRunning is the job source's callback for a run seen running (or in a
+// new state while running): a rerun of a failed image job puts its
+// promotion back to waiting on it, and a waiting promotion shows the run it
+// waits on. It never blocks.
+func (c *Controller) JobRunning(r jobs.Run) {
+	if c.standby.Load() {
+		return
+	}
+	keys := append(c.keysForRun(r), c.waitingOn(r.BaseSHA)...)
+	keys = append(keys, c.tracker.failedByJob(r.BaseSHA)...)
+	for _, k := range keys {
+		st, ok := c.tracker.Get(k)
+		switch {
+		case c.pending(k):
+			c.queue.Add(k)
+		case ok && st.done && st.jobFailed:
+			c.Enqueue(k)
+		}
 	}
 }
 

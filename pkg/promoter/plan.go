@@ -26,6 +26,10 @@ type plan struct {
 	old     []byte // images.yaml before the edit
 	result  *manifest.Result
 	prop    pullrequest.Proposal
+	// covered is someone else's open PR that adds every digest already;
+	// overlaps are those that add some.
+	covered  *pullrequest.OpenPR
+	overlaps []overlap
 }
 
 // promoted reports that images.yaml already has every digest and tag.
@@ -82,13 +86,20 @@ func (c *Controller) plan(ctx context.Context, k Key, snap snapshot, mode planMo
 	if pl.builds, err = c.resolve(ctx, repo, pl.base, p, pl.release); err != nil {
 		return pl, err
 	}
-	if err := checkPlatforms(p, pl.builds); err != nil {
-		return pl, permanent(err)
+	for _, check := range []func() error{
+		func() error { return checkPlatforms(p, pl.builds) },
+		func() error { return checkProvenance(pl.release, pl.builds) },
+		func() error { return checkSignatures(p, pl.builds) },
+	} {
+		if err := check(); err != nil {
+			return pl, permanent(err)
+		}
 	}
 	if pl.old, pl.result, err = c.edit(ctx, repo, pl.base, p, pl.builds); err != nil {
 		return pl, err
 	}
 	if !pl.promoted() {
+		pl.covered, pl.overlaps = c.coverage(p, pl.builds)
 		pl.prop = proposal(repo, pl, p)
 	}
 	return pl, nil
@@ -200,17 +211,9 @@ func (c *Controller) stagingRegistry(ctx context.Context, repo pullrequest.Repo,
 	if ok && c.now().Sub(s.fetched) < c.config().ResyncPeriod.Duration {
 		return s.root, nil
 	}
-	path := p.PromoterManifestPath()
-	src, err := c.github.ReadFile(ctx, repo, path, base)
-	if errors.Is(err, pullrequest.ErrNotFound) {
-		return "", permanent(fmt.Errorf("no stagingRegistry in the config and %s has no %s to read it from", repo, path))
-	}
+	pm, err := c.promoterManifest(ctx, repo, base, p)
 	if err != nil {
-		return "", gitHubError(err)
-	}
-	pm, err := manifest.ParsePromoterManifest(path, src)
-	if err != nil {
-		return "", permanent(fmt.Errorf("reading the staging registry from %s: %w", path, err))
+		return "", fmt.Errorf("no stagingRegistry in the config, so %w", err)
 	}
 	c.mu.Lock()
 	c.stagings[p.Name] = staging{root: pm.Source, fetched: c.now()}
@@ -284,13 +287,21 @@ func proposal(repo pullrequest.Repo, pl *plan, p *config.Project) pullrequest.Pr
 		ManifestPath: p.ManifestPath, Reviewers: p.Reviewers, Changes: pl.result.Summary(), Note: pl.jobs.note,
 		Warnings: pl.warnings(),
 	}
+	for _, o := range pl.overlaps {
+		ev.Overlaps = append(ev.Overlaps, o.String())
+	}
+	if p.StagingSignatures == config.SignaturesWarn {
+		if ev.Attached = attached(pl.builds); len(ev.Attached) > 0 {
+			ev.AttachedNote = cipNote
+		}
+	}
 	var lines []string
 	for _, b := range pl.builds {
 		ie := pullrequest.ImageEvidence{
 			Name: b.release.Name, Repository: b.build.Repository, Digest: b.build.Digest,
 			StagingTag: b.build.Tag, PromotedTag: b.promoted(), Platforms: b.build.Platforms,
 			Index: b.build.Index, Job: b.release.Job, JobURL: pl.jobs.byImage[b.release.Name],
-			ByCommit: b.release.ByCommit,
+			ByCommit: b.release.ByCommit, Revision: b.build.Revision, Source: b.build.Source,
 		}
 		for _, po := range b.build.PassedOver {
 			ie.PassedOver = append(ie.PassedOver, pullrequest.Build{Tag: po.Tag, Digest: po.Digest})

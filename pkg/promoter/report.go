@@ -3,6 +3,7 @@ package promoter
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/sirupsen/logrus"
 
@@ -58,10 +59,26 @@ func desiredStatus(st Status) (source.Status, bool) {
 		return source.Status{State: "success", Description: "Already promoted: images.yaml has these digests"}, true
 	case StageFailed:
 		return source.Status{State: "failure", Description: fmt.Sprintf("Not promoted: %s", st.Error), URL: firstJob}, true
+	case StageClosed:
+		return source.Status{State: "failure", Description: "The promotion PR was closed without merging; /promote " + st.Tag + " reopens it", URL: st.PR}, true
+	case StageMerged:
+		return source.Status{State: "pending", Description: "Promotion PR merged; waiting for the images to be live", URL: st.PR}, true
+	case StageLive:
+		return source.Status{State: "success", Description: "Live: " + strings.Join(refs(st.Production), ", "), URL: st.PR}, true
 	case StageResolving:
 		if st.Error != "" { // retrying: say why it is not done yet
 			return source.Status{State: "pending", Description: st.Error, URL: firstJob}, true
 		}
 	}
 	return source.Status{}, false
+}
+
+// refs are production references without their digests, short enough for a
+// commit status.
+func refs(production []string) []string {
+	out := make([]string, len(production))
+	for i, p := range production {
+		out[i], _, _ = strings.Cut(p, "@")
+	}
+	return out
 }

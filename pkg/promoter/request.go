@@ -25,6 +25,13 @@ type Ask struct {
 	// restart may still stand, so the commit status is read before it is
 	// written.
 	Rebuild bool
+	// Reopen: a PR of this promotion that a reviewer closed is opened
+	// again (a trusted /promote). Nothing else reopens a closed PR.
+	Reopen bool
+	// Watch: the promotion PR merged at Merged; watch the production
+	// registry until every promoted tag is live.
+	Watch  bool
+	Merged time.Time
 	// Reply, if set, is told the status once the round that covers this
 	// ask settles (or at once, for a prompt ask whose image is missing
 	// while others keep waiting).
@@ -41,6 +48,9 @@ type request struct {
 	tagCommit string
 	wait      bool // some ask (not a person) waits for builds to appear
 	fresh     bool // some ask came from an event of this moment (not a rebuild)
+	reopen    bool
+	watch     bool
+	merged    time.Time
 	replies   []*reply
 	since     time.Time // the first ask of this round: jobTimeout and jobWindow count from here
 	gen       int       // bumped by every merge
@@ -76,6 +86,10 @@ func (r *request) merge(a Ask) {
 		r.tagCommit = a.TagCommit
 	}
 	r.fresh = r.fresh || !a.Rebuild
+	r.reopen = r.reopen || a.Reopen
+	if a.Watch {
+		r.watch, r.merged = true, a.Merged
+	}
 	r.wait = r.wait || !a.Prompt
 	if a.Reply != nil {
 		r.replies = append(r.replies, &reply{prompt: a.Prompt, tell: a.Reply})
@@ -89,6 +103,9 @@ type snapshot struct {
 	commit    string
 	tagCommit string
 	fresh     bool
+	reopen    bool
+	watch     bool
+	merged    time.Time
 	wait      bool
 	since     time.Time
 	gen       int
@@ -96,7 +113,8 @@ type snapshot struct {
 }
 
 func (r *request) snapshot() snapshot {
-	s := snapshot{commit: r.commit, tagCommit: r.tagCommit, fresh: r.fresh, wait: r.wait, since: r.since, gen: r.gen, replies: slices.Clone(r.replies)}
+	s := snapshot{commit: r.commit, tagCommit: r.tagCommit, fresh: r.fresh, reopen: r.reopen, watch: r.watch, merged: r.merged,
+		wait: r.wait, since: r.since, gen: r.gen, replies: slices.Clone(r.replies)}
 	if !r.all {
 		for img := range r.images {
 			s.only = append(s.only, img)

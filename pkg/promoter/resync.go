@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sirupsen/logrus"
+
 	"sigs.k8s.io/promoter/pkg/promoter/config"
 	"sigs.k8s.io/promoter/pkg/promoter/jobs"
 	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
@@ -29,15 +31,21 @@ func (c *Controller) Resync(ctx context.Context) error {
 		return err
 	}
 	known := map[Key]bool{}
-	for _, pr := range prs {
+	for _, pr := range prs.Ours {
 		k := Key{Project: pr.Project, Tag: pr.Tag}
 		known[k] = true
 		if c.tracker.adopt(k, adopted(pr)) {
 			// The PR answers what the job source's first list asked for
 			// this key before the PRs were read.
 			c.dropRebuild(k)
+		} else {
+			c.tracker.observe(k, pr)
+		}
+		if pr.State == pullrequest.StateMerged && c.watching(pr.MergedAt) && c.unwatched(k) {
+			c.Request(k, Ask{Rebuild: true, Watch: true, Merged: pr.MergedAt})
 		}
 	}
+	c.indexOthers(ctx, manifestRepo(cfg), prs.Others)
 	n := 0
 	ask := func(k Key) {
 		if known[k] || c.pending(k) || c.coveredAll(k) {
@@ -58,7 +66,7 @@ func (c *Controller) Resync(ctx context.Context) error {
 	for _, k := range c.commitBuilt(ctx, cfg) {
 		ask(k)
 	}
-	c.log.WithField("prs", len(prs)).WithField("enqueued", n).Info("Resync done.")
+	c.log.WithFields(logrus.Fields{"prs": len(prs.Ours), "others": len(prs.Others), "enqueued": n}).Info("Resync done.")
 	return nil
 }
 
@@ -131,13 +139,22 @@ func adopted(pr pullrequest.Promotion) Status {
 	}
 	switch pr.State {
 	case pullrequest.StateMerged:
-		st.Stage, st.Note = StageAlreadyPromoted, "the promotion PR was merged (found on GitHub)"
+		merged := pr.MergedAt
+		st.Stage, st.Merged, st.Note = StageMerged, &merged, "the promotion PR merged (found on GitHub)"
 	case pullrequest.StateClosed:
-		st.Stage, st.Note = StageClosed, "a reviewer closed the promotion PR without merging it (found on GitHub)"
+		st.Stage, st.ClosedBy = StageClosed, pr.ClosedBy
+		st.Note = closedNote(Key{Project: pr.Project, Tag: pr.Tag}, pr.ClosedBy)
 	default:
 		st.Stage, st.Note = StagePROpen, "found open on GitHub"
 	}
 	return st
+}
+
+// unwatched reports a merged promotion whose watch has not ended and is not
+// under way.
+func (c *Controller) unwatched(k Key) bool {
+	st, _ := c.tracker.Get(k)
+	return st.Stage == StageMerged && !c.pending(k)
 }
 
 // coveredAll reports a settled round that promoted every image: a finished

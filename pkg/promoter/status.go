@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"sigs.k8s.io/promoter/pkg/promoter/pullrequest"
 	"sigs.k8s.io/promoter/pkg/promoter/source"
 )
 
@@ -25,7 +26,13 @@ const (
 	StageAlreadyPromoted Stage = "already-promoted"
 	StageFailed          Stage = "failed"
 	// StageClosed: a reviewer closed the promotion PR without merging it.
+	// It stays closed until a trusted /promote reopens it.
 	StageClosed Stage = "closed"
+	// StageMerged: the promotion PR merged; promoter watches the
+	// production registry until every promoted tag serves its digest.
+	StageMerged Stage = "merged"
+	// StageLive: every promoted tag resolves to its digest in production.
+	StageLive Stage = "live"
 )
 
 // Status is what happened to one promotion, as /promotions shows it. Only
@@ -48,10 +55,18 @@ type Status struct {
 	// promotion: quirks kept in images.yaml, platforms a build does not
 	// declare.
 	Warnings []string `json:"warnings,omitempty"`
+	// ClosedBy is who closed the PR, in stage closed (when GitHub says).
+	ClosedBy string `json:"closedBy,omitempty"`
+	// Merged is when the PR merged, from stage merged on.
+	Merged *time.Time `json:"merged,omitempty"`
+	// Production are the promoted references as the production registry
+	// serves them, once live.
+	Production []string `json:"production,omitempty"`
 
-	reported source.Status // last commit status set, to set each once
-	done     bool          // this round has ended (terminal stage, or a dry run)
-	merged   bool          // a merged PR's builds: the reply is the report, no commit status
+	reported  source.Status // last commit status set, to set each once
+	done      bool          // this round has ended (terminal stage, or a dry run)
+	jobFailed bool          // it ended because an image job's newest run failed
+	merged    bool          // a merged PR's builds: the reply is the report, no commit status
 }
 
 // Settled reports whether this round of work has ended.
@@ -141,4 +156,42 @@ func (t *Tracker) reported(k Key, s source.Status) {
 	if st, ok := t.all[k]; ok {
 		st.reported = s
 	}
+}
+
+// observe updates a tracked promotion with what the resync saw of its PR: a
+// reviewer closed it, or it merged (the watch for production starts).
+func (t *Tracker) observe(k Key, pr pullrequest.Promotion) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	st, ok := t.all[k]
+	if !ok || st.Stage != StagePROpen || prNumber(st.PR) != pr.Number {
+		return
+	}
+	switch pr.State {
+	case pullrequest.StateClosed:
+		st.Stage, st.ClosedBy, st.Note = StageClosed, pr.ClosedBy, closedNote(k, pr.ClosedBy)
+	case pullrequest.StateMerged:
+		merged := pr.MergedAt
+		st.Stage, st.Merged, st.Note = StageMerged, &merged, "the promotion PR merged"
+	default:
+		return
+	}
+	st.Updated = t.now()
+}
+
+// failedByJob are the promotions of commit sha that ended because an image
+// job failed: a run of it on a branch may be their rerun.
+func (t *Tracker) failedByJob(sha string) []Key {
+	if sha == "" {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []Key
+	for k, st := range t.all {
+		if st.jobFailed && st.Commit == sha {
+			out = append(out, k)
+		}
+	}
+	return out
 }

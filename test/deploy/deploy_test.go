@@ -70,13 +70,15 @@ func TestDeployOnAPIServer(t *testing.T) {
 	slices.Sort(got)
 	want := []string{
 		"configmap/promoter", "deployment.apps/promoter", "role.rbac.authorization.k8s.io/promoter",
-		"rolebinding.rbac.authorization.k8s.io/promoter", "service/promoter", "serviceaccount/promoter",
+		"role.rbac.authorization.k8s.io/promoter-leader-election",
+		"rolebinding.rbac.authorization.k8s.io/promoter", "rolebinding.rbac.authorization.k8s.io/promoter-leader-election",
+		"service/promoter", "serviceaccount/promoter",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("applied objects:\n%v\nwant:\n%v", got, want)
 	}
 
-	t.Run("the ServiceAccount can read ProwJobs and nothing more", func(t *testing.T) {
+	t.Run("the ServiceAccount can read ProwJobs, hold its Lease, and nothing more", func(t *testing.T) {
 		checkAccess(t, k)
 	})
 	t.Run("the binary promotes a tag with the ServiceAccount's token", func(t *testing.T) {
@@ -91,7 +93,7 @@ type access struct {
 }
 
 func checkAccess(t *testing.T, k *harness.Kube) {
-	const pj = "prowjobs.prow.k8s.io"
+	const pj, lease = "prowjobs.prow.k8s.io", "leases.coordination.k8s.io"
 	table := []access{
 		// The informer: get, list and watch ProwJobs where Prow makes them.
 		{"get", pj, harness.ProwJobNamespace, true},
@@ -110,7 +112,19 @@ func checkAccess(t *testing.T, k *harness.Kube) {
 		{"list", "pods", harness.ProwJobNamespace, false},
 		{"get", "configmaps", namespace, false},
 		{"create", "serviceaccounts/token", namespace, false},
-		{"get", "leases.coordination.k8s.io", namespace, false},
+		// Leader election: client-go's LeaseLock gets, creates and updates
+		// the Lease named promoter in its own namespace; nothing else.
+		{"get", lease + "/promoter", namespace, true},
+		{"update", lease + "/promoter", namespace, true},
+		{"create", lease, namespace, true},
+		{"delete", lease + "/promoter", namespace, false},
+		{"patch", lease + "/promoter", namespace, false},
+		{"get", lease + "/other", namespace, false},
+		{"update", lease + "/other", namespace, false},
+		{"list", lease, namespace, false},
+		{"watch", lease, namespace, false},
+		{"get", lease + "/promoter", harness.ProwJobNamespace, false},
+		{"create", lease, "kube-system", false},
 	}
 	for _, a := range table {
 		if got := canI(t, k, a); got != a.allowed {
@@ -143,9 +157,11 @@ func firstLine(s string) string {
 
 // promoteWithToken runs the promoter binary with a kubeconfig holding the
 // ServiceAccount's token (as in its pod) and the config deploy/ applied,
-// against the GitHub stand-in and an in-process registry. The image jobs'
-// runs succeed; no push event is sent, so only the informer (list and
-// watch, as the account) can start the promotion.
+// against the GitHub stand-in and an in-process registry. That config
+// promotes apisnoop as its jobs run: on main, so the release is the main
+// build of the tagged commit. The tag push arrives while the runs are
+// pending; only the informer (list and watch, as the account) sees them
+// succeed.
 func promoteWithToken(t *testing.T, k *harness.Kube) {
 	token := strings.TrimSpace(kubectl(t, k, "create", "token", "promoter", "-n", namespace))
 	kubeconfig, err := k.WriteKubeconfig("promoter", token)
@@ -191,24 +207,39 @@ func promoteWithToken(t *testing.T, k *harness.Kube) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every image of the project, as the deployed config lists them.
+	// Every image of the project, as the deployed config lists them, built
+	// on main from the tagged commit.
 	for _, image := range []string{"snoopdb", "auditlogger"} {
-		if _, err := reg.PushIndex("k8s-staging-apisnoop/"+image, "v20261124-v0.3.0", "linux/amd64", "linux/arm64/v8"); err != nil {
+		if _, err := reg.PushIndex("k8s-staging-apisnoop/"+image, "v20261124-v0.2.0-1-g"+head[:9], "linux/amd64", "linux/arm64/v8"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if err := s.StartPromoter(ctx); err != nil {
 		t.Fatal(err)
 	}
+	var runs []string
 	for _, image := range []string{"snoopdb", "auditlogger"} {
-		pj, err := k.CreateProwJob(harness.TriggeredPostsubmit("apisnoop-push-"+image+"-images", "kubernetes-sigs", "apisnoop", "v0.3.0", after, "GUID"))
+		pj, err := k.CreateProwJob(harness.TriggeredPostsubmit("apisnoop-push-"+image+"-images", "kubernetes-sigs", "apisnoop", "main", head, "GUID"))
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, state := range []prowapi.ProwJobState{prowapi.PendingState, prowapi.SuccessState} {
-			if _, err := k.SetState(pj.Name, state); err != nil {
-				t.Fatal(err)
-			}
+		if _, err := k.SetState(pj.Name, prowapi.PendingState); err != nil {
+			t.Fatal(err)
+		}
+		runs = append(runs, pj.Name)
+	}
+	if code, err := harness.Send(s.Promoter, "push", harness.TagPushEvent("kubernetes-sigs/apisnoop", "v0.3.0", after, head), s.Secret); err != nil || code != 200 {
+		t.Fatalf("push webhook: %d %v", code, err)
+	}
+	if err := harness.WaitFor(ctx, s.P, "the promotion to wait for the runs", func() bool {
+		st, _ := harness.Promotion(s.Promoter, "apisnoop", "v0.3.0")
+		return st.Stage == promoter.StageWaitingForJob
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range runs {
+		if _, err := k.SetState(name, prowapi.SuccessState); err != nil {
+			t.Fatal(err)
 		}
 	}
 
@@ -247,7 +278,7 @@ func refusesUnknownField(t *testing.T, k *harness.Kube, src string) {
 			t.Fatal(err)
 		}
 		if filepath.Base(f) == "deployment.yaml" {
-			b = []byte(strings.Replace(string(b), "  replicas: 1\n", "  replica: 1\n", 1))
+			b = []byte(strings.Replace(string(b), "  replicas: 2\n", "  replica: 2\n", 1))
 		}
 		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o600); err != nil {
 			t.Fatal(err)

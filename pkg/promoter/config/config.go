@@ -28,6 +28,19 @@ const (
 	// DefaultStagingTag is test-infra image-builder's tag: v<build date>-<git describe>.
 	DefaultStagingTag  = `v\d{8}-{{.Tag}}`
 	DefaultPromotedTag = `{{.Tag}}`
+	// DefaultLiveTimeout: kubernetes/k8s.io's promotion job runs on every
+	// merge and takes minutes; hours without the images live means it
+	// failed.
+	DefaultLiveTimeout        = 6 * time.Hour
+	DefaultProductionRegistry = "registry.k8s.io"
+)
+
+// What to do about cosign signatures and attestations attached to a staged
+// digest (stagingSignatures): pull-k8sio-cip refuses some of them.
+const (
+	SignaturesWarn   = "warn"   // name them in the PR body (the default)
+	SignaturesRefuse = "refuse" // refuse the promotion, naming them
+	SignaturesIgnore = "ignore" // say nothing
 )
 
 // Config is the whole file. Load or Parse it; both validate.
@@ -39,8 +52,12 @@ type Config struct {
 	JobTimeout     Duration `json:"jobTimeout,omitempty"`
 	// JobWindow is how long to wait for an image job's run to appear before
 	// the staging registry alone is taken as the evidence.
-	JobWindow Duration  `json:"jobWindow,omitempty"`
-	Projects  []Project `json:"projects"`
+	JobWindow Duration `json:"jobWindow,omitempty"`
+	// LiveTimeout is how long after a promotion PR merges promoter watches
+	// the production registry for every promoted tag before it says the
+	// promotion failed.
+	LiveTimeout Duration  `json:"liveTimeout,omitempty"`
+	Projects    []Project `json:"projects"`
 }
 
 // Project is one staging project (k8s-staging-<name>) and its source repo.
@@ -57,6 +74,12 @@ type Project struct {
 	RequireMultiArch bool     `json:"requireMultiArch,omitempty"`
 	AllowedUsers     []string `json:"allowedUsers,omitempty"`
 	AllowedTeams     []string `json:"allowedTeams,omitempty"`
+	// StagingSignatures: warn, refuse or ignore cosign signatures and
+	// attestations on a staged digest (default warn).
+	StagingSignatures string `json:"stagingSignatures,omitempty"`
+	// ProductionRegistry is where promoted images are served
+	// (default registry.k8s.io), watched after the PR merges.
+	ProductionRegistry string `json:"productionRegistry,omitempty"`
 }
 
 // Image is one image of a project. Empty fields take the project's value.
@@ -139,12 +162,17 @@ func (c *Config) defaults() {
 	if c.JobWindow.Duration == 0 {
 		c.JobWindow.Duration = min(DefaultJobWindow, c.JobTimeout.Duration)
 	}
+	if c.LiveTimeout.Duration == 0 {
+		c.LiveTimeout.Duration = DefaultLiveTimeout
+	}
 	for i := range c.Projects {
 		p := &c.Projects[i]
 		if p.ManifestPath == "" {
 			p.ManifestPath = "registry.k8s.io/images/k8s-staging-" + p.Name + "/images.yaml"
 		}
 		p.StagingTag = or(p.StagingTag, DefaultStagingTag)
+		p.StagingSignatures = or(p.StagingSignatures, SignaturesWarn)
+		p.ProductionRegistry = or(p.ProductionRegistry, DefaultProductionRegistry)
 		p.PromotedTag = or(p.PromotedTag, DefaultPromotedTag)
 		for j := range p.Images {
 			img := &p.Images[j]

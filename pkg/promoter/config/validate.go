@@ -49,6 +49,9 @@ func (c *Config) validate() error {
 	if c.JobTimeout.Duration < time.Second {
 		errs = append(errs, field("jobTimeout", "must be at least 1s, got %s", c.JobTimeout.Duration))
 	}
+	if c.LiveTimeout.Duration < time.Second {
+		errs = append(errs, field("liveTimeout", "must be at least 1s, got %s", c.LiveTimeout.Duration))
+	}
 	if c.JobWindow.Duration < time.Second || c.JobWindow.Duration > c.JobTimeout.Duration {
 		errs = append(errs, field("jobWindow", "must be between 1s and jobTimeout (%s), got %s", c.JobTimeout.Duration, c.JobWindow.Duration))
 	}
@@ -82,6 +85,14 @@ func (p *Project) validate(at string) []error {
 	}
 	if err := checkRepoPath(p.ManifestPath); err != nil {
 		add("manifestPath", "%v", err)
+	}
+	switch p.StagingSignatures {
+	case SignaturesWarn, SignaturesRefuse, SignaturesIgnore:
+	default:
+		add("stagingSignatures", "want warn, refuse or ignore, got %q", p.StagingSignatures)
+	}
+	if !registryRE.MatchString(p.ProductionRegistry) {
+		add("productionRegistry", "not a registry like registry.k8s.io: %q", p.ProductionRegistry)
 	}
 	if len(p.Images) == 0 {
 		add("images", "at least one image is needed")

@@ -48,10 +48,14 @@ type deck struct {
 	maxBody  int64
 	log      *logrus.Entry
 
+	onRunning func(Run)
+
 	mu    sync.RWMutex
 	all   []Run // newest first
 	byKey map[runKey][]Run
 }
+
+func (d *deck) OnRunning(f func(Run)) { d.onRunning = f }
 
 // NewDeck returns a Source that polls baseURL's /prowjobs.js every interval
 // (30 s, Deck's own refresh period, if interval is not positive).
@@ -116,6 +120,7 @@ func (d *deck) endpoint() (*url.URL, error) {
 // succeeds or ctx ends.
 func (d *deck) firstPoll(ctx context.Context, endpoint string, log *logrus.Entry) (map[string]Run, error) {
 	wait := min(firstPollBackoff, d.interval)
+	var last error // the last failure of Deck's own, not of the deadline
 	for {
 		runs, err := d.poll(ctx, endpoint)
 		var refused *refusedError
@@ -124,11 +129,14 @@ func (d *deck) firstPoll(ctx context.Context, endpoint string, log *logrus.Entry
 			return runs, nil
 		case errors.As(err, &refused):
 			return nil, fmt.Errorf("reading ProwJobs from Deck was refused: %w", err)
+		case ctx.Err() != nil:
+			return nil, errLast(context.Cause(ctx), last)
 		}
+		last = err
 		log.WithError(err).WithField("retry-in", wait).Warn("Cannot read ProwJobs from Deck yet.")
 		select {
 		case <-ctx.Done():
-			return nil, errLast(context.Cause(ctx), err)
+			return nil, errLast(context.Cause(ctx), last)
 		case <-time.After(wait):
 		}
 		wait = min(2*wait, d.interval)
@@ -196,17 +204,27 @@ func (d *deck) fetch(ctx context.Context, endpoint string) ([]Run, error) {
 // since prev. With no prev (the first poll) that is every done run, as the
 // informer reports done jobs on Add.
 func (d *deck) report(prev, cur map[string]Run, onDone func(Run)) {
-	done := make([]Run, 0)
+	var done, running []Run
 	for name, r := range cur {
 		p, known := prev[name]
-		if newlyDone(p, known, r) {
+		switch {
+		case newlyDone(p, known, r):
 			done = append(done, r)
+		case newlyRunning(p, known, r):
+			running = append(running, r)
 		}
 	}
-	// Oldest first, so the caller sees finishes in the order they happened.
-	slices.SortFunc(done, func(a, b Run) int { return newestFirst(b, a) })
+	// Oldest first, so the caller sees changes in the order they happened.
+	oldestFirst := func(a, b Run) int { return newestFirst(b, a) }
+	slices.SortFunc(done, oldestFirst)
+	slices.SortFunc(running, oldestFirst)
 	for _, r := range done {
 		onDone(r)
+	}
+	if d.onRunning != nil {
+		for _, r := range running {
+			d.onRunning(r)
+		}
 	}
 }
 

@@ -23,10 +23,13 @@ const byRunKey = "promoter-run-key"
 
 // informer is the in-cluster Source: a shared ProwJob informer and its lister.
 type informer struct {
-	factory  externalversions.SharedInformerFactory
-	informer cache.SharedIndexInformer
-	lister   listers.ProwJobLister
+	factory   externalversions.SharedInformerFactory
+	informer  cache.SharedIndexInformer
+	lister    listers.ProwJobLister
+	onRunning func(Run)
 }
+
+func (i *informer) OnRunning(f func(Run)) { i.onRunning = f }
 
 // NewInformer returns a Source that watches the ProwJobs in namespace. Only
 // ProwJobs labelled prow.k8s.io/type=postsubmit are listed and watched (Prow
@@ -71,8 +74,8 @@ func (i *informer) Start(ctx context.Context, onDone func(Run), timeout time.Dur
 		return fmt.Errorf("watching ProwJobs: %w", err)
 	}
 	reg, err := i.informer.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(obj any) { reportAdd(obj, onDone) },
-		UpdateFunc: func(old, cur any) { reportUpdate(old, cur, onDone) },
+		AddFunc:    func(obj any) { reportAdd(obj, onDone, i.onRunning) },
+		UpdateFunc: func(old, cur any) { reportUpdate(old, cur, onDone, i.onRunning) },
 	})
 	if err != nil {
 		return fmt.Errorf("watching ProwJobs: %w", err)
@@ -93,23 +96,33 @@ func (i *informer) Start(ctx context.Context, onDone func(Run), timeout time.Dur
 }
 
 // reportAdd reports a job that is already done when first seen: after a
-// restart that is how finished runs are seen again (the caller dedups).
-func reportAdd(obj any, onDone func(Run)) {
-	if r, ok := runOf(obj); ok && r.Done() {
+// restart that is how finished runs are seen again (the caller dedups). A
+// job still running is reported as running.
+func reportAdd(obj any, onDone, onRunning func(Run)) {
+	r, ok := runOf(obj)
+	switch {
+	case !ok:
+	case r.Done():
 		onDone(r)
+	case onRunning != nil:
+		onRunning(r)
 	}
 }
 
 // reportUpdate reports a job that has just finished (or whose final state
-// changed). Resyncs and status updates of running jobs are not reported.
-func reportUpdate(old, cur any, onDone func(Run)) {
+// changed), or that runs in a new state. Resyncs and other status updates
+// are not reported.
+func reportUpdate(old, cur any, onDone, onRunning func(Run)) {
 	r, ok := runOf(cur)
 	if !ok {
 		return
 	}
 	prev, known := runOf(old)
-	if newlyDone(prev, known, r) {
+	switch {
+	case newlyDone(prev, known, r):
 		onDone(r)
+	case onRunning != nil && newlyRunning(prev, known, r):
+		onRunning(r)
 	}
 }
 

@@ -41,6 +41,10 @@ type Source interface {
 	// naming the last error seen. A restart is the answer to both: a
 	// promoter that cannot see job runs must say so, not run blind.
 	Start(ctx context.Context, onDone func(Run), timeout time.Duration) error
+	// OnRunning sets f to be called for every run seen running for the
+	// first time or in a new state (triggered, then pending): a rerun of a
+	// failed image job. Set it before Start.
+	OnRunning(f func(Run))
 	// Runs returns the postsubmit runs of job for org/repo at baseRef,
 	// newest first (by Start).
 	Runs(job, org, repo, baseRef string) []Run

@@ -61,3 +61,10 @@ func newlyDone(prev Run, known bool, cur Run) bool {
 	}
 	return !known || !prev.Done() || prev.State != cur.State
 }
+
+// newlyRunning reports whether cur is a run the caller has not been told is
+// running in this state: it is not done, and before it was unknown or in
+// another state.
+func newlyRunning(prev Run, known bool, cur Run) bool {
+	return !cur.Done() && (!known || prev.State != cur.State)
+}

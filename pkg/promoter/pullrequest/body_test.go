@@ -72,3 +72,29 @@ func TestBlobIDMatchesGit(t *testing.T) {
 		t.Errorf("blobID = %s", got)
 	}
 }
+
+// The body answers kubernetes/k8s.io's PR template point by point; the
+// multi-arch box is ticked only when every image covers Kubernetes'
+// supported platforms.
+func TestBodyAnswersTheTemplate(t *testing.T) {
+	e := evidence()
+	body := Body(e)
+	for _, want := range []string{
+		"**What this PR does / why we need it**:",
+		"**Special notes for your reviewer**:",
+		"- [x] I have verified the digest with [gcrane]",
+		"`crane digest gcr.io/k8s-staging-apisnoop/snoopdb:v20261124-v1.2.3` → `sha256:" + strings.Repeat("a", 64) + "`",
+		"- [ ] I'm promoting a multi-arch image that matches all the [supported]",
+		"snoopdb lacks linux/ppc64le, linux/s390x",
+		"- [x] I'm not promoting a tag that resolves to latest or moving tags",
+		"- [x] registry.k8s.io is an immutable registry",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("body lacks %q:\n%s", want, body)
+		}
+	}
+	e.Images[0].Platforms = []string{"linux/amd64", "linux/arm64/v8", "linux/ppc64le", "linux/s390x"}
+	if body := Body(e); !strings.Contains(body, "- [x] I'm promoting a multi-arch image") {
+		t.Errorf("all supported platforms, yet the box is not ticked:\n%s", body)
+	}
+}

@@ -19,26 +19,40 @@ const (
 // Promotion is one PR of the bot's, read back from its hidden metadata.
 type Promotion struct {
 	Metadata
-	Number  int
-	URL     string
-	State   string // StateOpen, StateClosed or StateMerged
-	Updated time.Time
+	Number   int
+	URL      string
+	State    string // StateOpen, StateClosed or StateMerged
+	ClosedBy string // who closed it, for StateClosed (when GitHub says)
+	Updated  time.Time
+	MergedAt time.Time
 }
 
 // maxPages bounds one listing: 100 PRs a page.
 const maxPages = 20
 
-// Promotions lists the bot's promotion PRs on r: every open one, and those
-// closed or merged since the given time (newest first), so a restarted
-// promoter sees a PR a reviewer closed as well as the open ones. It costs
-// one call per 100 open PRs plus one per 100 recently closed.
-func (p *Publisher) Promotions(ctx context.Context, r Repo, since time.Time) ([]Promotion, error) {
-	var out []Promotion
+// PRs are the PRs on the manifest repository that promoter's state is
+// rebuilt from.
+type PRs struct {
+	// Ours are the bot's promotion PRs: every open one, and those closed or
+	// merged since the time asked (newest first).
+	Ours []Promotion
+	// Others are the other open PRs: people's, perhaps promoting the same
+	// digests.
+	Others []OpenPR
+}
+
+// Promotions lists the PRs of r: the bot's (open, and closed or merged
+// since the given time, so a restarted promoter sees a PR a reviewer closed
+// as well as the open ones) and everyone else's open ones. It costs one
+// call per 100 open PRs plus one per 100 recently closed, and one to ask who
+// closed each of the bot's closed PRs.
+func (p *Publisher) Promotions(ctx context.Context, r Repo, since time.Time) (PRs, error) {
+	var out PRs
 	for _, state := range []string{"open", "closed"} {
 		for page := 1; page <= maxPages; page++ {
 			prs, err := p.rest.listPulls(ctx, r, state, page)
 			if err != nil {
-				return nil, named(fmt.Errorf("listing %s PRs of %s: %w", state, r, err))
+				return PRs{}, named(fmt.Errorf("listing %s PRs of %s: %w", state, r, err))
 			}
 			older := false
 			for _, pr := range prs {
@@ -46,8 +60,15 @@ func (p *Publisher) Promotions(ctx context.Context, r Repo, since time.Time) ([]
 					older = true
 					break
 				}
-				if pm, ok := p.promotion(r, pr); ok {
-					out = append(out, pm)
+				pm, ours := p.promotion(r, pr)
+				switch {
+				case ours && pm.State == StateClosed:
+					pm.ClosedBy = p.closedBy(ctx, r, pm.Number)
+					out.Ours = append(out.Ours, pm)
+				case ours:
+					out.Ours = append(out.Ours, pm)
+				case state == "open" && !p.isBot(pr):
+					out.Others = append(out.Others, OpenPR{Number: pr.Number, URL: p.prURL(r, pr.Number), Author: pr.User.Login, HeadSHA: pr.Head.SHA})
 				}
 			}
 			if older || len(prs) < perPage {
@@ -58,24 +79,28 @@ func (p *Publisher) Promotions(ctx context.Context, r Repo, since time.Time) ([]
 	return out, nil
 }
 
+func (p *Publisher) isBot(pr PullRequest) bool {
+	return strings.EqualFold(pr.User.Login, p.bot) || strings.EqualFold(pr.Head.Repo.Owner.Login, p.bot)
+}
+
 // promotion reads one PR of ours; ok is false for others' PRs and for ours
 // whose metadata a human removed.
 func (p *Publisher) promotion(r Repo, pr PullRequest) (Promotion, bool) {
-	if !strings.EqualFold(pr.User.Login, p.bot) && !strings.EqualFold(pr.Head.Repo.Owner.Login, p.bot) {
+	if !p.isBot(pr) {
 		return Promotion{}, false
 	}
 	m, ok := ParseMetadata(pr.Body)
 	if !ok || pr.Head.Ref != BranchName(m.Project, m.Tag) {
 		return Promotion{}, false
 	}
-	state := StateOpen
+	pm := Promotion{Metadata: m, Number: pr.Number, URL: p.prURL(r, pr.Number), State: StateOpen, Updated: pr.UpdatedAt}
 	switch {
 	case pr.MergedAt != nil:
-		state = StateMerged
+		pm.State, pm.MergedAt = StateMerged, *pr.MergedAt
 	case pr.State == "closed":
-		state = StateClosed
+		pm.State = StateClosed
 	}
-	return Promotion{Metadata: m, Number: pr.Number, URL: p.prURL(r, pr.Number), State: state, Updated: pr.UpdatedAt}, true
+	return pm, true
 }
 
 const perPage = 100

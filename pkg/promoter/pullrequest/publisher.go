@@ -29,6 +29,8 @@ type Client interface {
 	UpdatePullRequest(org, repo string, number int, title, body *string, open *bool, branch *string, canModify *bool) error
 	QueryWithGitHubAppsSupport(ctx context.Context, q interface{}, vars map[string]interface{}, org string) error
 	MutateWithGitHubAppsSupport(ctx context.Context, m interface{}, input githubql.Input, vars map[string]interface{}, org string) error
+	ListIssueComments(org, repo string, number int) ([]github.IssueComment, error)
+	CreateComment(org, repo string, number int, comment string) error
 }
 
 // Publisher opens promotion PRs on one GitHub (one client, one bot user).
@@ -132,15 +134,27 @@ type Proposal struct {
 	Body    string
 	// Message is the commit message: headline, blank line, body.
 	Message string
+	// KnownPR is the number of the PR this promotion had, if any: a branch
+	// that is gone may have gone with a PR a reviewer closed.
+	KnownPR int
+	// Reopen: a PR of this promotion that a reviewer closed is opened
+	// again (a trusted /promote asked). Without it a closed PR is a
+	// decision: Publish writes nothing and reports it closed.
+	Reopen bool
 }
 
 // Outcome says what Publish did.
 type Outcome struct {
-	Number  int
-	URL     string
-	Created bool // a new PR was opened
-	Pushed  bool // the branch got a new commit
-	Edited  bool // title or body refreshed
+	Number   int
+	URL      string
+	Created  bool // a new PR was opened
+	Pushed   bool // the branch got a new commit
+	Edited   bool // title or body refreshed
+	Reopened bool // a closed PR was opened again
+	// Closed: the PR was closed without merging, and left so (nothing was
+	// written); ClosedBy is who closed it, when GitHub says.
+	Closed   bool
+	ClosedBy string
 }
 
 // Publish makes the fork's branch hold the proposal and opens the PR, or
@@ -159,16 +173,63 @@ func (p *Publisher) publish(ctx context.Context, prop Proposal) (Outcome, error)
 	if err != nil {
 		return Outcome{}, err
 	}
+	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
+	if err != nil {
+		return Outcome{}, err
+	}
+	pr, err := p.currentPR(ctx, prop, st.exists)
+	if err != nil {
+		return Outcome{}, err
+	}
 	var out Outcome
-	existed, pushed, err := p.writeBranch(ctx, bot, fork, prop)
+	if pr != nil && pr.closedUnmerged() && !prop.Reopen {
+		out.Number, out.URL, out.Closed = pr.Number, p.prURL(prop.Base, pr.Number), true
+		out.ClosedBy = p.closedBy(ctx, prop.Base, pr.Number)
+		return out, nil
+	}
+	pushed, err := p.writeBranch(ctx, bot, fork, prop, st)
 	if err != nil {
 		return out, err
 	}
 	out.Pushed = pushed
-	if err := p.ensurePR(ctx, bot, prop, existed, &out); err != nil {
+	if err := p.ensurePR(ctx, bot, prop, pr, &out); err != nil {
 		return out, err
 	}
 	return out, nil
+}
+
+// currentPR is this promotion's newest PR in any state, or nil. A branch
+// that did not exist has no open PR (GitHub closes a PR whose head branch
+// is deleted), so a new promotion skips the lookup; but a PR this
+// promotion had may have been closed and its branch deleted, so that one
+// is read.
+func (p *Publisher) currentPR(ctx context.Context, prop Proposal, branchExists bool) (*PullRequest, error) {
+	b := prop.Base
+	switch {
+	case branchExists:
+		pr, err := p.rest.FindPullRequest(ctx, b.Org, b.Name, p.bot, prop.Branch)
+		if err != nil {
+			return nil, fmt.Errorf("looking for the PR of %s:%s: %w", p.bot, prop.Branch, err)
+		}
+		return pr, nil
+	case prop.KnownPR != 0:
+		pr, err := p.rest.GetPullRequest(ctx, b.Org, b.Name, prop.KnownPR)
+		if err != nil {
+			return nil, fmt.Errorf("reading PR #%d: %w", prop.KnownPR, err)
+		}
+		return pr, nil
+	}
+	return nil, nil
+}
+
+// closedBy is who closed an issue or PR, "" when GitHub does not say (the
+// pulls API does not; the issues API does).
+func (p *Publisher) closedBy(ctx context.Context, r Repo, number int) string {
+	login, err := p.rest.ClosedBy(ctx, r.Org, r.Name, number)
+	if err != nil {
+		p.log.WithError(err).WithField("pr", number).Debug("Cannot tell who closed the PR.")
+	}
+	return login
 }
 
 // writeBranch points the branch at BaseSHA and commits the file on it,
@@ -176,17 +237,13 @@ func (p *Publisher) publish(ctx context.Context, prop Proposal) (Outcome, error)
 // at all, not even the fork's sync. It reports whether the branch existed
 // before and whether it pushed. Moving the ref and committing are two
 // calls; when the commit fails the ref move is undone (rollBack).
-func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal) (existed, pushed bool, err error) {
-	st, err := p.branchState(ctx, bot, fork, prop.Branch, prop.Path)
-	if err != nil {
-		return false, false, err
-	}
+func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Proposal, st branchState) (pushed bool, err error) {
 	if st.exists && st.blob == blobID(prop.Content) {
-		return true, false, nil
+		return false, nil
 	}
 	// Sync first: a fork refuses a ref to an upstream commit it lacks.
 	if err := p.rest.MergeUpstream(ctx, bot, fork, prop.Base.Branch); err != nil {
-		return st.exists, false, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
+		return false, fmt.Errorf("syncing the fork %s/%s: %w", bot, fork, err)
 	}
 	if st.exists {
 		err = p.updateRef(ctx, bot, st.refID, prop.BaseSHA)
@@ -195,12 +252,12 @@ func (p *Publisher) writeBranch(ctx context.Context, bot, fork string, prop Prop
 		st.refID, err = p.createRef(ctx, bot, st.repoID, prop.Branch, prop.BaseSHA)
 	}
 	if err != nil {
-		return st.exists, false, err
+		return false, err
 	}
 	if err := p.commit(ctx, bot+"/"+fork, prop); err != nil {
-		return st.exists, false, p.rollBack(ctx, bot+"/"+fork, prop.Branch, st, err)
+		return false, p.rollBack(ctx, bot+"/"+fork, prop.Branch, st, err)
 	}
-	return st.exists, true, nil
+	return true, nil
 }
 
 // rollbackTimeout bounds undoing a ref move after a failed commit.
@@ -233,17 +290,26 @@ func (p *Publisher) rollBack(ctx context.Context, fork, branch string, st branch
 	return fmt.Errorf("%w (rolling the branch back failed too, so it may be left at the base commit until the next attempt repairs it)", commitErr)
 }
 
-// ensurePR opens the PR or refreshes the open one. A branch that did not
-// exist before this run cannot have an open PR (GitHub closes a PR whose
-// head branch is deleted), which saves the lookup for new promotions.
-func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, branchExisted bool, out *Outcome) error {
+// ensurePR opens the PR, refreshes the open one, or (asked to) reopens the
+// closed one. A merged one belongs to an earlier promotion: a new PR is
+// opened.
+func (p *Publisher) ensurePR(ctx context.Context, bot string, prop Proposal, pr *PullRequest, out *Outcome) error {
 	b := prop.Base
-	var pr *PullRequest
-	if branchExisted {
-		var err error
-		if pr, err = p.rest.FindPullRequest(ctx, b.Org, b.Name, bot, prop.Branch); err != nil {
-			return fmt.Errorf("looking for the open PR of %s:%s: %w", bot, prop.Branch, err)
+	if pr != nil && pr.closedUnmerged() {
+		open := true
+		p.count("UpdatePullRequest")
+		err := p.gh.UpdatePullRequest(b.Org, b.Name, pr.Number, &prop.Title, &prop.Body, &open, nil, nil)
+		if err == nil {
+			out.Number, out.URL, out.Reopened = pr.Number, p.prURL(b, pr.Number), true
+			return nil
 		}
+		// GitHub may refuse to reopen a PR whose branch was deleted and
+		// made anew: open a new one then.
+		p.log.WithError(err).WithField("pr", pr.Number).Info("Cannot reopen the closed PR; opening a new one.")
+		pr = nil
+	}
+	if pr != nil && pr.MergedAt != nil {
+		pr = nil
 	}
 	if pr == nil {
 		p.count("CreatePullRequest")
@@ -353,3 +419,26 @@ func blobID(content []byte) string {
 }
 
 func encode(content []byte) string { return base64.StdEncoding.EncodeToString(content) }
+
+// Comment posts body on PR number of r unless a comment of the bot's
+// already holds marker: said once, also across restarts.
+func (p *Publisher) Comment(ctx context.Context, r Repo, number int, marker, body string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.count("ListIssueComments")
+	cs, err := p.gh.ListIssueComments(r.Org, r.Name, number)
+	if err != nil {
+		return named(fmt.Errorf("reading the comments of PR #%d: %w", number, err))
+	}
+	for _, c := range cs {
+		if strings.EqualFold(c.User.Login, p.bot) && strings.Contains(c.Body, marker) {
+			return nil
+		}
+	}
+	p.count("CreateComment")
+	if err := p.gh.CreateComment(r.Org, r.Name, number, body); err != nil {
+		return named(fmt.Errorf("commenting on PR #%d: %w", number, err))
+	}
+	return nil
+}

@@ -143,11 +143,15 @@ type PullRequest struct {
 	} `json:"head"`
 }
 
-// FindPullRequest returns the open PR on org/repo whose head is
-// headOwner:branch, or nil. Prow's GetPullRequests would list every open PR
-// of kubernetes/k8s.io (several pages); the head filter makes it one call.
+// closedUnmerged reports a PR a reviewer closed without merging.
+func (pr *PullRequest) closedUnmerged() bool { return pr.State == "closed" && pr.MergedAt == nil }
+
+// FindPullRequest returns the newest PR on org/repo, in any state, whose
+// head is headOwner:branch, or nil. Prow's GetPullRequests would list every
+// open PR of kubernetes/k8s.io (several pages); the head filter makes it
+// one call.
 func (r *REST) FindPullRequest(ctx context.Context, org, repo, headOwner, branch string) (*PullRequest, error) {
-	q := url.Values{"head": {headOwner + ":" + branch}, "state": {"open"}, "per_page": {"10"}}
+	q := url.Values{"head": {headOwner + ":" + branch}, "state": {"all"}, "per_page": {"10"}}
 	path := fmt.Sprintf("/repos/%s/%s/pulls?%s", org, repo, q.Encode())
 	var prs []PullRequest
 	if _, err := r.do(ctx, "FindPullRequest", http.MethodGet, path, nil, "", &prs); err != nil {
@@ -162,6 +166,34 @@ func (r *REST) FindPullRequest(ctx context.Context, org, repo, headOwner, branch
 		}
 	}
 	return nil, nil
+}
+
+// GetPullRequest reads one PR.
+func (r *REST) GetPullRequest(ctx context.Context, org, repo string, number int) (*PullRequest, error) {
+	var pr PullRequest
+	path := fmt.Sprintf("/repos/%s/%s/pulls/%d", org, repo, number)
+	if _, err := r.do(ctx, "GetPullRequest", http.MethodGet, path, nil, "", &pr); err != nil {
+		return nil, err
+	}
+	return &pr, nil
+}
+
+// ClosedBy is who closed issue or PR number (GitHub's issues API says; the
+// pulls API does not), "" when nobody did or GitHub does not say.
+func (r *REST) ClosedBy(ctx context.Context, org, repo string, number int) (string, error) {
+	var is struct {
+		ClosedBy *struct {
+			Login string `json:"login"`
+		} `json:"closed_by"`
+	}
+	path := fmt.Sprintf("/repos/%s/%s/issues/%d", org, repo, number)
+	if _, err := r.do(ctx, "GetIssue", http.MethodGet, path, nil, "", &is); err != nil {
+		return "", err
+	}
+	if is.ClosedBy == nil {
+		return "", nil
+	}
+	return is.ClosedBy.Login, nil
 }
 
 // RawFile reads a file at ref whole, for files the contents API answers
