@@ -20,14 +20,18 @@ func HelpProvider(cfg func() *config.Config) externalplugins.ExternalPluginHelpP
 		h := &pluginhelp.PluginHelp{
 			Description: fmt.Sprintf("promoter opens the image-promotion pull request on %s when a release tag is pushed: "+
 				"it finds the staging build of each image, checks it (the multi-arch index, no tag moves, no <code>latest</code>), "+
-				"adds the digests to the project's images.yaml with a minimal diff, and opens exactly one PR per tag from its bot's fork.",
+				"adds the digests to the project's images.yaml with a minimal diff, and opens exactly one PR per tag from its bot's fork "+
+				"(none when someone's open PR already adds those digests). A PR a reviewer closes stays closed until a trusted <code>/promote</code> reopens it. "+
+				"Once the PR merges it watches the production registry until every promoted tag is live, and says so on the PR. "+
+				"The <code>promotion</code> commit status on the tagged commit, and promoter's <code>/promotions</code> page, follow each promotion through its stages: "+
+				"waiting-for-job, resolving, pr-open, already-promoted, closed, merged, live, failed.",
 				html.EscapeString(c.ManifestRepo)),
 			Config: map[string]string{},
 			Snippet: `projects:
 - name: apisnoop
   repo: kubernetes-sigs/apisnoop
   gitTags: '^v\d+\.\d+\.\d+$'
-  stagingTag: 'v\d{8}-{{.Tag}}'
+  stagingTag: 'v\d{8}-(?:.+-g)?{{.Commit}}'
   images:
   - name: snoopdb
     job: apisnoop-push-snoopdb-images
@@ -55,13 +59,14 @@ func HelpProvider(cfg func() *config.Config) externalplugins.ExternalPluginHelpP
 }
 
 func commandsHelp() []pluginhelp.Command {
-	who := "Members of the repository's GitHub organization, collaborators with write access to it, " +
+	who := "Members of the repository's GitHub organization and its collaborators (GitHub's author_association), " +
+		"the approvers of the project's images in kubernetes/k8s.io (its OWNERS), " +
 		"and the users and teams a project lists in <code>allowedUsers</code> / <code>allowedTeams</code>."
 	return []pluginhelp.Command{
 		{
 			Usage: "/promote <git-tag> [image...]",
 			Description: "Promotes the staging images a release tag built: waits for the image job if it still runs, " +
-				"then opens (or refreshes) the one promotion PR; with image names, only those images. " +
+				"then opens (or refreshes, or reopens if a reviewer closed it) the one promotion PR; with image names, only those images. " +
 				"Replies with the PR and the digests, or why not.",
 			Featured:  true,
 			Examples:  []string{"/promote v1.2.3", "/promote v1.2.3 snoopdb"},

@@ -41,7 +41,7 @@ func wantsJSON(accept string) bool {
 var page = template.Must(template.New("promotions").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>promoter: promotions</title>
 <style>body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 8px;text-align:left;vertical-align:top}
-.failed{background:#fdd}.pr-open{background:#dfd}.already-promoted{background:#eef}</style></head>
+.failed{background:#fdd}.pr-open,.merged{background:#dfd}.live{background:#bfb}.already-promoted{background:#eef}.closed{background:#eee}</style></head>
 <body><h1>Promotions</h1>
 {{if not .}}<p>No promotion tracked yet.</p>{{else}}
 <table><tr><th>Project</th><th>Git tag</th><th>Stage</th><th>PR</th><th>Jobs</th><th>Images</th><th>Last error</th><th>Updated</th></tr>
@@ -49,7 +49,7 @@ var page = template.Must(template.New("promotions").Parse(`<!DOCTYPE html>
 <td>{{if .PR}}<a href="{{.PR}}">{{.PR}}</a>{{end}}</td>
 <td>{{range .Jobs}}<a href="{{.}}">run</a> {{end}}</td>
 <td>{{range .Images}}{{.Name}}:{{.Tag}} <code>{{.Digest}}</code><br>{{end}}</td>
-<td>{{.Error}}{{if .Note}}<br><i>{{.Note}}</i>{{end}}</td><td>{{.Updated.Format "2006-01-02T15:04:05Z07:00"}}</td></tr>
+<td>{{.Error}}{{if .Note}}<br><i>{{.Note}}</i>{{end}}{{range .Warnings}}<br>&#9888; {{.}}{{end}}{{range .Production}}<br>live: <code>{{.}}</code>{{end}}</td><td>{{.Updated.Format "2006-01-02T15:04:05Z07:00"}}</td></tr>
 {{end}}</table>{{end}}
 </body></html>
 `))

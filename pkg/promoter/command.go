@@ -121,7 +121,9 @@ func (c *Controller) command(ctx context.Context, req CommentRequest, cmd Comman
 		return
 	}
 	log.WithFields(logrus.Fields{"project": k.Project, "tag": k.Tag}).Info("/promote: promotion queued.")
-	c.Request(k, Ask{Images: cmd.Images, Prompt: true, Reply: func(st Status) { reply(outcome(st)) }})
+	// A trusted /promote is the one thing that reopens a PR a reviewer
+	// closed.
+	c.Request(k, Ask{Images: cmd.Images, Prompt: true, Reopen: true, Reply: func(st Status) { reply(outcome(st)) }})
 }
 
 // promoteMerged promotes the builds of a merged PR's merge commit, each
@@ -151,7 +153,7 @@ func (c *Controller) promoteMerged(ctx context.Context, req CommentRequest, proj
 		}
 		k := Key{Project: p.Name, Tag: rel.GitTag}
 		log.WithFields(logrus.Fields{"project": k.Project, "commit": pr.MergeSHA}).Info("/promote: merged PR's builds queued.")
-		c.Request(k, Ask{Images: cmd.Images, Commit: pr.MergeSHA, Prompt: true, Reply: func(st Status) { reply(outcome(st)) }})
+		c.Request(k, Ask{Images: cmd.Images, Commit: pr.MergeSHA, Prompt: true, Reopen: true, Reply: func(st Status) { reply(outcome(st)) }})
 	}
 }
 

@@ -100,3 +100,72 @@ func platformImage(platform string) (v1.Image, *v1.Platform, error) {
 	img, err = mutate.ConfigFile(img, cf)
 	return img, plat, err
 }
+
+// PushIndexAnnotated is PushIndex with annotations on the index, e.g.
+// org.opencontainers.image.revision.
+func (r *Registry) PushIndexAnnotated(repo, tag string, annotations map[string]string, platforms ...string) (string, error) {
+	var idx v1.ImageIndex = empty.Index
+	for _, p := range platforms {
+		img, plat, err := platformImage(p)
+		if err != nil {
+			return "", err
+		}
+		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
+	}
+	idx = mutate.Annotations(idx, annotations).(v1.ImageIndex)
+	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
+	if err != nil {
+		return "", err
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		return "", fmt.Errorf("pushing %s: %w", ref, err)
+	}
+	d, err := idx.Digest()
+	return d.String(), err
+}
+
+// Copy copies what src (host/repo:tag or @digest) names to dst, digest for
+// digest, as kubernetes/k8s.io's promotion job copies staging to
+// production.
+func Copy(src, dst string) error {
+	from, err := name.ParseReference(src)
+	if err != nil {
+		return err
+	}
+	to, err := name.ParseReference(dst)
+	if err != nil {
+		return err
+	}
+	desc, err := remote.Get(from)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	if desc.MediaType.IsIndex() {
+		idx, err := desc.ImageIndex()
+		if err != nil {
+			return err
+		}
+		return remote.WriteIndex(to, idx)
+	}
+	img, err := desc.Image()
+	if err != nil {
+		return err
+	}
+	return remote.Write(to, img)
+}
+
+// Attach pushes a small random artifact under a cosign-convention tag of
+// digest in repo: sha256-<hex>.<suffix>, with suffix "sig", "att" or
+// "sbom".
+func (r *Registry) Attach(repo, digest, suffix string) (string, error) {
+	img, err := random.Image(64, 1)
+	if err != nil {
+		return "", err
+	}
+	tag := strings.Replace(digest, ":", "-", 1) + "." + suffix
+	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
+	if err != nil {
+		return "", err
+	}
+	return tag, remote.Write(ref, img)
+}

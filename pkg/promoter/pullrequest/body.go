@@ -212,15 +212,8 @@ func writeAttached(b *strings.Builder, e Evidence) {
 		fmt.Fprintf(b, "- %s\n", a)
 	}
 	if e.AttachedNote != "" {
-		fmt.Fprintf(b, "\n%s.\n", upperFirst(e.AttachedNote))
+		fmt.Fprintf(b, "\nWhat `%s`: %s.\n", "pull-k8sio-cip does with them", e.AttachedNote)
 	}
-}
-
-func upperFirst(s string) string {
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 func writeOverlaps(b *strings.Builder, overlaps []string) {
