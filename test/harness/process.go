@@ -42,7 +42,16 @@ type Process struct {
 
 // Start runs bin with args. Its stdout and stderr are kept for Output.
 func Start(name, bin string, args ...string) (*Process, error) {
+	return StartEnv(name, bin, nil, args...)
+}
+
+// StartEnv is Start with env ("KEY=value") added to this process's
+// environment.
+func StartEnv(name, bin string, env []string, args ...string) (*Process, error) {
 	cmd := exec.Command(bin, args...)
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	// If the test or script driving it dies, so does the process: a failed
 	// run leaves nothing listening behind.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -167,4 +176,14 @@ func (p *Process) ExitCode(d time.Duration) (code int, ok bool) {
 	case <-time.After(d):
 		return 0, false
 	}
+}
+
+// Kill ends the process at once (SIGKILL), as a node failure does: no
+// graceful shutdown, nothing released.
+func (p *Process) Kill() {
+	if p.Exited() {
+		return
+	}
+	p.cmd.Process.Kill()
+	<-p.done
 }
