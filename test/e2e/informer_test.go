@@ -31,6 +31,7 @@ func TestInformer(t *testing.T) {
 		{"RestartWhileWaiting", testRestartWhileWaiting},
 		{"LostEventResyncPromotes", testLostEventResyncPromotes},
 		{"UpdateBetweenListAndWatch", testUpdateBetweenListAndWatch},
+		{"ForbiddenListExits", testForbiddenListExits},
 	} {
 		t.Run(c.name, func(t *testing.T) { c.test(t, k.InNamespace(t, strings.ToLower(c.name))) })
 	}
@@ -238,4 +239,33 @@ func testUpdateBetweenListAndWatch(t *testing.T, k *harness.Kube) {
 	if n := len(e.prFor("v0.3.0")); n != 1 {
 		t.Fatalf("want one PR, got %d", n)
 	}
+}
+
+// testForbiddenListExits: an account RBAC does not let list ProwJobs makes
+// promoter exit at once with the API server's reason, instead of running
+// blind (and ready) while the informer retries forever.
+func testForbiddenListExits(t *testing.T, k *harness.Kube) {
+	ctx, cancel := harness.Deadline(wait)
+	defer cancel()
+	if out, err := k.Kubectl(ctx, "create", "serviceaccount", "nobody", "-n", k.Namespace()); err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	token, err := k.Kubectl(ctx, "create", "token", "nobody", "-n", k.Namespace())
+	if err != nil {
+		t.Fatalf("%v: %s", err, token)
+	}
+	kubeconfig, err := k.WriteKubeconfig("nobody", strings.TrimSpace(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newKubeEnv(t, k, kubeconfig)
+	if err := e.s.LaunchPromoter(); err != nil {
+		t.Fatal(err)
+	}
+	code, exited := e.s.P.ExitCode(wait)
+	if !exited || code == 0 {
+		t.Fatalf("promoter exited %v with %d; want a non-zero exit", exited, code)
+	}
+	harness.MustContain(t, "the exit", e.s.P.Output(), "the ProwJob source did not start", "listing ProwJobs was refused",
+		`system:serviceaccount:`+k.Namespace()+`:nobody`, "forbidden")
 }
