@@ -165,6 +165,7 @@ func (c *Controller) commandProject(ctx context.Context, req CommentRequest, pro
 	case errors.Is(err, source.ErrNoSuchTag):
 		return nil, fmt.Errorf("there is no tag `%s` in %s/%s; push the tag first", cmd.Tag, req.Org, req.Repo)
 	case err != nil:
+		//lint:ignore ST1005 the error is the reply to a maintainer, and "I" is a word
 		return nil, fmt.Errorf("I could not look up tag `%s` on GitHub (%v); please try again later", cmd.Tag, err)
 	}
 	var patterns []string

@@ -58,11 +58,6 @@ func (e *jobsEnv) awaitWaitingOn(tag, run string) {
 }
 
 // status is the `promotion` commit status on the tag's commit.
-func (e *jobsEnv) status(tag string) harness.Status {
-	s, _ := harness.CommitStatus(e.s.GitHub, source, tag, "promotion")
-	return s
-}
-
 func TestJobPendingThenSuccess(t *testing.T) {
 	e := newJobsEnv(t)
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")

@@ -68,7 +68,7 @@ func (c *Checker) validateRequest(req graphQLRequest) (*ast.QueryDocument, *ast.
 		return nil, nil, nil, []string{"request: document does not parse: " + err.Error()}
 	}
 	var problems []string
-	for _, e := range validator.Validate(c.schema, doc) {
+	for _, e := range validator.ValidateWithRules(c.schema, doc, nil) {
 		problems = append(problems, "request: document is not valid for GitHub's schema: "+e.Message)
 	}
 	if len(problems) > 0 {

@@ -19,7 +19,6 @@ func splitLines(src []byte) text {
 		t.start = append(t.start, off)
 		nl := bytes.IndexByte(src[off:], '\n')
 		if nl < 0 {
-			off = len(src)
 			break
 		}
 		off += nl + 1

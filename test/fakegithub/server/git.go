@@ -196,19 +196,6 @@ func readObject(ctx context.Context, gitDir, typ, sha string) ([]byte, error) {
 	return runGit(ctx, gitDir, nil, nil, "cat-file", typ, sha)
 }
 
-// peelCommit resolves name to the commit it names (tags are peeled); ""
-// when name does not name a commit.
-func peelCommit(ctx context.Context, gitDir, name string) (string, error) {
-	if name == "" || strings.HasPrefix(name, "-") {
-		return "", nil
-	}
-	oi, err := objectInfo(ctx, gitDir, name+"^{commit}")
-	if err != nil {
-		return "", err
-	}
-	return oi.SHA, nil
-}
-
 // refInfo is one ref of a repository.
 type refInfo struct {
 	Name   string // refs/heads/main

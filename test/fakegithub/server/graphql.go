@@ -293,7 +293,7 @@ func (s *Server) executeGraphQL(c *reqCtx, req *gqlRequest) (int, map[string]any
 		return http.StatusOK, errorsOnly(gqlError{Message: problem})
 	}
 	c.key = opKey(op)
-	if errs := validator.Validate(s.schema.Schema, doc); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(s.schema.Schema, doc, nil); len(errs) > 0 {
 		out := make([]gqlError, len(errs))
 		for i, e := range errs {
 			out[i] = validationError(e)
@@ -503,6 +503,7 @@ func (ec *execCtx) execField(def *ast.Definition, obj any, g *fieldGroup, path [
 	}
 	fd := def.Fields.ForName(f.Name)
 	if fd == nil {
+		//lint:ignore ST1005 GitHub's words, which clients match
 		ec.addError(fmt.Errorf("Field '%s' doesn't exist on type '%s'", f.Name, def.Name), path, f.Position)
 		return nil, true
 	}
@@ -539,6 +540,7 @@ func (ec *execCtx) complete(t *ast.Type, fields []*ast.Field, val any, path []an
 		inner := *t
 		inner.NonNull = false
 		if val == nil {
+			//lint:ignore ST1005 GitHub's words, which clients match
 			ec.addError(fmt.Errorf("Cannot return null for non-nullable field %s", fieldName), path, fields[0].Position)
 			return nil, false
 		}

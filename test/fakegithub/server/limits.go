@@ -76,7 +76,8 @@ func (c *reqCtx) overContentLimit(rt *route) bool {
 // secondaryRateLimitMessage is GitHub's words, with this request's id.
 func (c *reqCtx) secondaryRateLimitMessage() string {
 	var id string
-	if v := c.w.Header()["X-GitHub-Request-Id"]; len(v) > 0 { // set non-canonical, as GitHub spells it
+	//lint:ignore SA1008 set non-canonical, as GitHub spells it
+	if v := c.w.Header()["X-GitHub-Request-Id"]; len(v) > 0 {
 		id = v[0]
 	}
 	return secondaryRateLimitMessage + id + "."

@@ -302,16 +302,15 @@ func splitPath(r *http.Request) ([]string, bool) {
 
 // reqCtx is one request being served.
 type reqCtx struct {
-	s      *Server
-	w      http.ResponseWriter
-	r      *http.Request
-	ctx    context.Context
-	p      map[string]string
-	user   string // authenticated login; "" when anonymous
-	acc    *Access
-	base   string // scheme://host of this server
-	status int
-	key    string // what the request counts as; "" for not counted
+	s    *Server
+	w    http.ResponseWriter
+	r    *http.Request
+	ctx  context.Context
+	p    map[string]string
+	user string // authenticated login; "" when anonymous
+	acc  *Access
+	base string // scheme://host of this server
+	key  string // what the request counts as; "" for not counted
 }
 
 type statusWriter struct {
