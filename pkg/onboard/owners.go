@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"sigs.k8s.io/prow/pkg/repoowners"
+
+	"sigs.k8s.io/promoter/pkg/promoter/owners"
 )
 
 // Owners are the GitHub logins that approve a staging project's images, as
@@ -43,27 +45,13 @@ func readOwners(file string, aliases map[string][]string) Owners {
 		o.Err = err
 		return o
 	}
-	names, err := ownersApprovers(b)
+	names, err := owners.Approvers(b)
 	if err != nil {
 		o.Err = fmt.Errorf("%s: %w", file, err)
 		return o
 	}
 	o.resolve(names, aliases)
 	return o
-}
-
-// ownersApprovers takes the approvers of the simple form, or of the ".*"
-// filter (every file) of the full form.
-func ownersApprovers(b []byte) ([]string, error) {
-	simple, err := repoowners.LoadSimpleConfig(b)
-	if err == nil && !simple.Empty() {
-		return simple.Approvers, nil
-	}
-	full, err := repoowners.LoadFullConfig(b)
-	if err != nil {
-		return nil, err
-	}
-	return full.Filters[".*"].Approvers, nil
 }
 
 func (o *Owners) resolve(names []string, aliases map[string][]string) {
