@@ -7,7 +7,7 @@ GO ?= go
 # The real parts the tests use are made first, outside go test's timeouts:
 # kube-apiserver and kubectl (kube), and the container image (image).
 test: verify kube image
-	$(GO) test ./...
+	$(GO) test -timeout 20m ./...
 
 # The real kube-apiserver and kubectl (v1.28.3) the tests start, built into
 # bin/ once (about 5 minutes cold, then nothing to do), and Debian's etcd,
@@ -42,18 +42,27 @@ demo: build
 
 # 10,000 signed webhooks at the real binary on loopback: events/s, ack
 # latency, peak RSS, and one PR per distinct tag.
+EVENTS ?= 10000
+RATE ?= 1000
+WORKERS ?= 4
 load: build
-	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events 10000 -rate 1000
+	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events $(EVENTS) -rate $(RATE) -workers $(WORKERS)
 
 # Behind Prow's real hook and phony, against Debian's docker-registry, with
 # faults injected into GitHub and the registry (CI runs it after test).
 e2e:
 	hack/e2e.sh
 
+# staticcheck at a pinned version (from the Go module proxy): clean, or each
+# exception justified where it is (//lint:ignore).
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 verify:
-	@out=$$(gofmt -l .); \
+	@out=$$(gofmt -l $$(git ls-files '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags e2e ./test/e2e/prow/...
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags e2e ./test/e2e/prow/...
 
 # Fuzz the images.yaml engine for a while (FUZZTIME=10m for a longer run).
 FUZZTIME ?= 60s
@@ -64,5 +73,7 @@ fuzz:
 	$(GO) test ./pkg/hook -run '^$$' -fuzz '^FuzzParseCommands$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s
 
 # Benchmarks, several runs so the median can be read (benchstat reads this output).
+BENCHCOUNT ?= 6
+BENCHTIME ?= 1s
 bench:
-	$(GO) test ./pkg/promoter/manifest ./pkg/hook ./pkg/promoter/registry -run '^$$' -bench . -benchmem -count 6
+	$(GO) test ./pkg/promoter/manifest ./pkg/hook ./pkg/promoter/registry -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME)

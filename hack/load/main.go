@@ -19,6 +19,7 @@ import (
 
 	"sigs.k8s.io/promoter/pkg/hook"
 	"sigs.k8s.io/promoter/pkg/promoter"
+	"sigs.k8s.io/promoter/test/fakegithub/server"
 	"sigs.k8s.io/promoter/test/harness"
 )
 
@@ -37,7 +38,7 @@ var settleWait = 2 * time.Minute
 type options struct {
 	promoterBin, fakegithubBin string
 	events, rate, senders      int
-	tags                       int
+	tags, workers              int
 }
 
 func main() {
@@ -48,6 +49,7 @@ func main() {
 	flag.IntVar(&o.rate, "rate", 1000, "target events per second")
 	flag.IntVar(&o.senders, "senders", 8, "concurrent senders")
 	flag.IntVar(&o.tags, "tags", 20, "distinct release tags among the events")
+	flag.IntVar(&o.workers, "workers", 4, "promoter's --workers: promotions worked on at once, on the same cores as the load")
 	flag.Parse()
 	if o.events > 100000 || o.rate < 1 || o.senders < 1 || o.tags < 1 {
 		fmt.Fprintln(os.Stderr, "load: bad flags")
@@ -70,7 +72,7 @@ func run(o options) error {
 	ctx, cancel := harness.Deadline(time.Minute)
 	defer cancel()
 	s, err := harness.NewStack(ctx, harness.StackOptions{Dir: dir, PromoterBin: o.promoterBin, FakeGitHubBin: o.fakegithubBin,
-		Config: config, Secret: "load-secret", Token: "load-token", ExtraArgs: []string{"--log-level", "info"}})
+		Config: config, Secret: "load-secret", Token: "load-token", ExtraArgs: []string{"--log-level", "info", "--workers", strconv.Itoa(o.workers)}})
 	if err != nil {
 		return err
 	}
@@ -78,18 +80,22 @@ func run(o options) error {
 	if _, err := harness.SeedManifestRepo(s.Root, reg.Host+"/k8s-staging-apisnoop"); err != nil {
 		return err
 	}
-	if _, err := harness.SeedSourceRepo(s.Root); err != nil {
+	head, err := harness.SeedSourceRepo(s.Root)
+	if err != nil {
 		return err
 	}
 	for i := 0; i < o.tags; i++ {
 		if _, err := reg.PushIndex("k8s-staging-apisnoop/snoopdb", fmt.Sprintf("v20261124-v1.%d.0", i), "linux/amd64", "linux/arm64"); err != nil {
 			return err
 		}
+		if _, err := server.Tag(s.Root, "kubernetes-sigs", "apisnoop", fmt.Sprintf("v1.%d.0", i), head, false); err != nil {
+			return err
+		}
 	}
 	if err := s.StartPromoter(ctx); err != nil {
 		return err
 	}
-	lat, elapsed := send(s.Promoter+"/", events(o), o)
+	lat, elapsed := send(s.Promoter+"/", events(o, head), o)
 	rss := peakRSS(s)
 	ctx2, cancel2 := harness.Deadline(settleWait)
 	defer cancel2()
@@ -123,14 +129,15 @@ type event struct {
 // events mixes relevant tag pushes (each tag many times: redeliveries),
 // branch pushes, pushes to other repositories and comments with no
 // command, as a busy Prow forwards them.
-func events(o options) []event {
-	head := strings.Repeat("a", 40)
+// events are the mix of webhooks; the release tags all point at head, as
+// the push events say (head_commit).
+func events(o options, head string) []event {
 	var out []event
 	release := 0
 	for i := 0; i < o.events; i++ {
 		switch i % 4 {
 		case 0, 1:
-			out = append(out, event{"push", harness.PushEvent("kubernetes-sigs/apisnoop", fmt.Sprintf("v1.%d.0", release%o.tags), head)})
+			out = append(out, event{"push", harness.TagPushEvent("kubernetes-sigs/apisnoop", fmt.Sprintf("v1.%d.0", release%o.tags), head, head)})
 			release++
 		case 2:
 			b := bytes.Replace(harness.PushEvent("kubernetes-sigs/apisnoop", "x", head), []byte("refs/tags/x"), []byte("refs/heads/main"), 1)

@@ -1,6 +1,3 @@
-// Package hook is promoter's HTTP face: it validates the webhooks Prow's hook
-// forwards, turns them into promotion keys, and serves plugin help and the
-// promotions page. It does no promotion work itself.
 package hook
 
 import (

@@ -1,6 +1,3 @@
-// Package harness sets up the real parts promoter's end-to-end tests and
-// demo run against: an in-process OCI registry, the GitHub stand-in's
-// repositories, and the promoter and fakegithub binaries as processes.
 package harness
 
 import (

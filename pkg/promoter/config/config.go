@@ -1,6 +1,3 @@
-// Package config reads and validates promoter's configuration file: which
-// source repositories release which staging projects, and how their git tags
-// map to staging and promoted image tags.
 package config
 
 import (

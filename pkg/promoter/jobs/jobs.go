@@ -1,6 +1,3 @@
-// Package jobs answers "did the image job for this tag succeed?" from
-// ProwJobs: in-cluster with a ProwJob informer, or outside the cluster by
-// polling Deck's /prowjobs.js.
 package jobs
 
 import (

@@ -1,6 +1,3 @@
-// Package pullrequest writes a promotion as a commit in the bot's fork of the
-// manifest repository and opens or refreshes the one pull request for it,
-// entirely through GitHub's API: nothing is cloned.
 package pullrequest
 
 import (

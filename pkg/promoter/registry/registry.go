@@ -1,13 +1,3 @@
-// Package registry resolves staging image digests with go-containerregistry.
-//
-// The image job of a subproject pushes builds into a staging repository
-// (for example gcr.io/k8s-staging-apisnoop/snoopdb) under tags such as
-// v20260822-v1.2.3. Resolve lists the repository once, picks the newest tag
-// matching the caller's pattern and reports the digest that tag points at,
-// which is what the promoter writes into images.yaml, with what the
-// repository says about it: the commit and source it was built from, and
-// the signatures, attestations and SBOMs stored for it. Lookup asks a
-// production registry which digest a promoted tag points at.
 package registry
 
 import (
