@@ -43,23 +43,7 @@ func (r *Registry) Close() {
 // PushIndex pushes a multi-arch index of random images, one per platform
 // ("linux/amd64", "linux/arm64/v8"), as repo:tag and returns its digest.
 func (r *Registry) PushIndex(repo, tag string, platforms ...string) (string, error) {
-	var idx v1.ImageIndex = empty.Index
-	for _, p := range platforms {
-		img, plat, err := platformImage(p)
-		if err != nil {
-			return "", err
-		}
-		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
-	}
-	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
-	if err != nil {
-		return "", err
-	}
-	if err := remote.WriteIndex(ref, idx); err != nil {
-		return "", fmt.Errorf("pushing %s: %w", ref, err)
-	}
-	d, err := idx.Digest()
-	return d.String(), err
+	return r.PushIndexAnnotated(repo, tag, nil, platforms...)
 }
 
 // PushImage pushes a single-platform image as repo:tag and returns its digest.
@@ -109,7 +93,9 @@ func (r *Registry) PushIndexAnnotated(repo, tag string, annotations map[string]s
 		}
 		idx = mutate.AppendManifests(idx, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: plat}})
 	}
-	idx = mutate.Annotations(idx, annotations).(v1.ImageIndex)
+	if annotations != nil {
+		idx = mutate.Annotations(idx, annotations).(v1.ImageIndex)
+	}
 	ref, err := name.ParseReference(r.Host + "/" + repo + ":" + tag)
 	if err != nil {
 		return "", err

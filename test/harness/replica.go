@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"path/filepath"
-	"strconv"
 	"strings"
 )
 
@@ -32,18 +30,7 @@ func (s *Stack) StartReplica(ctx context.Context, name string, args ...string) (
 		}
 		ports[i] = p
 	}
-	all := append([]string{
-		"--port", strconv.Itoa(ports[0]),
-		"--health-port", strconv.Itoa(ports[1]),
-		"--metrics-port", strconv.Itoa(ports[2]),
-		"--pprof-port", strconv.Itoa(ports[3]),
-		"--hmac-secret-file", filepath.Join(s.Dir, "hmac"),
-		"--github-token-path", filepath.Join(s.Dir, "token"),
-		"--github-endpoint", s.GitHub,
-		"--github-graphql-endpoint", s.GitHub + "/graphql",
-		"--config-path", s.config,
-		"--log-level", "debug",
-	}, args...)
+	all := append(s.promoterArgs(ports), args...)
 	p, err := StartEnv(name, s.promoterBin, []string{"POD_IP=127.0.0.1"}, all...)
 	if err != nil {
 		return nil, err

@@ -124,18 +124,7 @@ func (s *Stack) LaunchPromoter() error {
 		s.ports = ports
 	}
 	ports := s.ports
-	args := []string{
-		"--port", strconv.Itoa(ports[0]),
-		"--health-port", strconv.Itoa(ports[1]),
-		"--metrics-port", strconv.Itoa(ports[2]),
-		"--pprof-port", strconv.Itoa(ports[3]),
-		"--hmac-secret-file", filepath.Join(s.Dir, "hmac"),
-		"--github-token-path", filepath.Join(s.Dir, "token"),
-		"--github-endpoint", s.GitHub,
-		"--github-graphql-endpoint", s.GitHub + "/graphql",
-		"--config-path", s.config,
-		"--log-level", "debug",
-	}
+	args := s.promoterArgs(ports)
 	p, err := Start("promoter", s.promoterBin, append(args, s.extra...)...)
 	if err != nil {
 		return err
@@ -190,4 +179,21 @@ func (s *Stack) Metric(name string, labels ...string) (float64, error) {
 // Deadline is a context for one wait in a test or the demo.
 func Deadline(d time.Duration) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), d)
+}
+
+// promoterArgs are the flags that point a promoter at this stack's files
+// and stand-in and give it ports (webhooks, health, metrics, pprof).
+func (s *Stack) promoterArgs(ports []int) []string {
+	return []string{
+		"--port", strconv.Itoa(ports[0]),
+		"--health-port", strconv.Itoa(ports[1]),
+		"--metrics-port", strconv.Itoa(ports[2]),
+		"--pprof-port", strconv.Itoa(ports[3]),
+		"--hmac-secret-file", filepath.Join(s.Dir, "hmac"),
+		"--github-token-path", filepath.Join(s.Dir, "token"),
+		"--github-endpoint", s.GitHub,
+		"--github-graphql-endpoint", s.GitHub + "/graphql",
+		"--config-path", s.config,
+		"--log-level", "debug",
+	}
 }
