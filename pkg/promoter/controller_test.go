@@ -323,3 +323,29 @@ func TestPromoteOnlyNamedImages(t *testing.T) {
 		t.Errorf("want snoopdb's digest only:\n%s", got)
 	}
 }
+
+// Quirks already in images.yaml are kept, and shown to the reviewer in the
+// PR body and in /promotions: they do not stop the promotion.
+func TestWarningsReachTheReviewer(t *testing.T) {
+	f := newFixture(t, testConfig)
+	old, err := server.ReadFile(f.root, "kubernetes", "k8s.io", "main", harness.ImagesPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	quirky := strings.Replace(string(old), `["v0.1.0"]`, `["v0.1.0", "latest"]`, 1)
+	if _, err := server.Commit(f.root, "kubernetes", "k8s.io", "main", map[string][]byte{harness.ImagesPath: []byte(quirky)}, "an old quirk"); err != nil {
+		t.Fatal(err)
+	}
+	f.pushIndex("v20261124-v0.3.0")
+	st := f.promote("v0.3.0")
+	if st.Stage != promoter.StagePROpen {
+		t.Fatalf("%s: %s", st.Stage, st.Error)
+	}
+	if len(st.Warnings) == 0 || !strings.Contains(strings.Join(st.Warnings, "\n"), "latest") {
+		t.Errorf("/promotions warnings %q lack the quirk", st.Warnings)
+	}
+	body := f.openPRs()[0].Body
+	if !strings.Contains(body, "For the reviewer (none of these stopped the promotion):") || !strings.Contains(body, "latest") {
+		t.Errorf("the PR body does not show the quirk:\n%s", body)
+	}
+}
