@@ -524,8 +524,12 @@ func TestPluginHelp(t *testing.T) {
 	var usages []string
 	for _, c := range help.Commands {
 		usages = append(usages, c.Usage)
-		if !strings.Contains(c.WhoCanUse, "write access") {
-			t.Errorf("%s: help does not say who can use it", c.Usage)
+		// The same people pkg/promoter/trust accepts: org members and
+		// collaborators, the images' OWNERS approvers, allowedUsers/Teams.
+		for _, who := range []string{"organization", "collaborators", "OWNERS", "allowedUsers", "allowedTeams"} {
+			if !strings.Contains(c.WhoCanUse, who) {
+				t.Errorf("%s: help does not say who can use it (no %q): %s", c.Usage, who, c.WhoCanUse)
+			}
 		}
 	}
 	if got := strings.Join(usages, " | "); got != "/promote <git-tag> [image...] | /promote | /promote dry-run <git-tag> [image...]" {
