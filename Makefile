@@ -6,8 +6,9 @@ GO ?= go
 # All tests, with formatting and vet checks first. CI runs exactly this.
 # The real parts the tests use are made first, outside go test's timeouts:
 # kube-apiserver and kubectl (kube), and the container image (image).
+# The end-to-end tests drive the promoter binary from that image.
 test: verify kube image
-	$(GO) test -timeout 20m ./...
+	PROMOTER_IMAGE=$(abspath $(IMAGE_DIR)) $(GO) test -timeout 20m ./...
 
 # The real kube-apiserver and kubectl (v1.28.3) the tests start, built into
 # bin/ once (about 5 minutes cold, then nothing to do), and Debian's etcd,

@@ -175,6 +175,9 @@ func promoteWithToken(t *testing.T, k *harness.Kube) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if image := os.Getenv(harness.ImageEnv); image != "" {
+		t.Logf("promoter: the binary of the image in %s, as the Deployment runs it", image)
+	}
 	reg := harness.StartRegistry()
 	t.Cleanup(reg.Close)
 	ctx, cancel := harness.Deadline(wait)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -59,6 +60,9 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
+	}
+	if image := os.Getenv(harness.ImageEnv); image != "" {
+		fmt.Fprintf(os.Stderr, "promoter: the linux/%s binary of the image in %s\n", runtime.GOARCH, image)
 	}
 	// Every stack of the run records its stand-in's exchanges here (or in
 	// $E2E_RECORD_DIR, kept for a look); after the tests they are held to

@@ -15,14 +15,26 @@ import (
 	"time"
 )
 
-// Build compiles the promoter and fakegithub binaries into dir.
+// Build compiles the promoter and fakegithub binaries into dir. Where
+// $PROMOTER_IMAGE names an OCI layout (make test sets it to bin/image), the
+// promoter is the one in that image, not a fresh build.
 func Build(dir string) (promoterBin, fakegithubBin string, err error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return "", "", err
 	}
 	promoterBin, fakegithubBin = filepath.Join(dir, "promoter"), filepath.Join(dir, "fakegithub")
-	for bin, pkg := range map[string]string{promoterBin: "./cmd/plugin", fakegithubBin: "./test/fakegithub"} {
+	build := map[string]string{promoterBin: "./cmd/plugin", fakegithubBin: "./test/fakegithub"}
+	if image := os.Getenv(ImageEnv); image != "" {
+		if !filepath.IsAbs(image) {
+			image = filepath.Join(root, image)
+		}
+		if err := ImageBinary(image, promoterBin); err != nil {
+			return "", "", fmt.Errorf("$%s: %w", ImageEnv, err)
+		}
+		delete(build, promoterBin)
+	}
+	for bin, pkg := range build {
 		cmd := exec.Command("go", "build", "-o", bin, pkg)
 		cmd.Dir = root
 		if out, err := cmd.CombinedOutput(); err != nil {
