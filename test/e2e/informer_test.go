@@ -75,19 +75,28 @@ func (e *kubeEnv) set(name string, state prowapi.ProwJobState) string {
 	return pj.Status.URL
 }
 
-// testPathLatency measures the time from the job's success to the
-// PR, through the informer's watch.
-func testPathLatency(t *testing.T, k *harness.Kube) {
-	e := newKubeEnv(t, k, k.Kubeconfig())
+// waitingOnPendingJob starts promoter on the real server and pushes
+// v0.3.0 while its image job runs: it returns once promoter waits on that
+// run, with the run's name and URL.
+func waitingOnPendingJob(t *testing.T, k *harness.Kube) (e *kubeEnv, run, url string) {
+	t.Helper()
+	e = newKubeEnv(t, k, k.Kubeconfig())
 	e.pushIndex("snoopdb", "v20261124-v0.3.0")
 	after := e.tag("v0.3.0", false)
-	run := e.trigger("v0.3.0", after, time.Now())
-	url := e.set(run, prowapi.PendingState)
+	run = e.trigger("v0.3.0", after, time.Now())
+	url = e.set(run, prowapi.PendingState)
 	e.start()
 	if code := e.webhook("v0.3.0", after, secret); code != 200 {
 		t.Fatalf("webhook answered %d", code)
 	}
 	e.awaitWaitingOn("v0.3.0", url)
+	return e, run, url
+}
+
+// testPathLatency measures the time from the job's success to the
+// PR, through the informer's watch.
+func testPathLatency(t *testing.T, k *harness.Kube) {
+	e, run, url := waitingOnPendingJob(t, k)
 
 	start := time.Now()
 	e.set(run, prowapi.SuccessState)
@@ -150,16 +159,7 @@ func testFailureAbortRerun(t *testing.T, k *harness.Kube) {
 // testRestartWhileWaiting: the job finishes while promoter is down;
 // the restarted informer's first list finds it.
 func testRestartWhileWaiting(t *testing.T, k *harness.Kube) {
-	e := newKubeEnv(t, k, k.Kubeconfig())
-	e.pushIndex("snoopdb", "v20261124-v0.3.0")
-	after := e.tag("v0.3.0", false)
-	run := e.trigger("v0.3.0", after, time.Now())
-	url := e.set(run, prowapi.PendingState)
-	e.start()
-	if code := e.webhook("v0.3.0", after, secret); code != 200 {
-		t.Fatalf("webhook answered %d", code)
-	}
-	e.awaitWaitingOn("v0.3.0", url)
+	e, run, _ := waitingOnPendingJob(t, k)
 	e.s.P.Stop()
 
 	// No webhook comes again.
