@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -29,7 +30,9 @@ func testLayout(t *testing.T, arch, rev, ver string, binary []byte) string {
 	tw.WriteHeader(&tar.Header{Name: "promoter", Mode: 0o755, Size: int64(len(binary)), Typeflag: tar.TypeReg})
 	tw.Write(binary)
 	tw.Close()
-	layer, err := tarball.LayerFromReader(&buf)
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) {
+		return io.NopCloser(bytes.NewReader(buf.Bytes())), nil
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
