@@ -46,8 +46,9 @@ demo: build
 EVENTS ?= 10000
 RATE ?= 1000
 WORKERS ?= 4
+STAND_IN_NICE ?= 10
 load: build
-	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events $(EVENTS) -rate $(RATE) -workers $(WORKERS)
+	$(GO) run ./hack/load -promoter bin/promoter -fakegithub bin/fakegithub -events $(EVENTS) -rate $(RATE) -workers $(WORKERS) -stand-in-nice $(STAND_IN_NICE)
 
 # Behind Prow's real hook and phony, against Debian's docker-registry, with
 # faults injected into GitHub and the registry (CI runs it after test).

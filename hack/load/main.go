@@ -39,6 +39,7 @@ type options struct {
 	promoterBin, fakegithubBin string
 	events, rate, senders      int
 	tags, workers              int
+	standInNice                int
 }
 
 func main() {
@@ -50,8 +51,9 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 8, "concurrent senders")
 	flag.IntVar(&o.tags, "tags", 20, "distinct release tags among the events")
 	flag.IntVar(&o.workers, "workers", 4, "promoter's --workers: promotions worked on at once, on the same cores as the load")
+	flag.IntVar(&o.standInNice, "stand-in-nice", 10, "niceness of the GitHub stand-in and its git (0: it competes with promoter for the cores as an equal)")
 	flag.Parse()
-	if o.events > 100000 || o.rate < 1 || o.senders < 1 || o.tags < 1 {
+	if o.events > 100000 || o.rate < 1 || o.senders < 1 || o.tags < 1 || o.standInNice < 0 || o.standInNice > 19 {
 		fmt.Fprintln(os.Stderr, "load: bad flags")
 		os.Exit(2)
 	}
@@ -71,7 +73,7 @@ func run(o options) error {
 	defer reg.Close()
 	ctx, cancel := harness.Deadline(time.Minute)
 	defer cancel()
-	s, err := harness.NewStack(ctx, harness.StackOptions{Dir: dir, PromoterBin: o.promoterBin, FakeGitHubBin: o.fakegithubBin,
+	s, err := harness.NewStack(ctx, harness.StackOptions{Dir: dir, PromoterBin: o.promoterBin, FakeGitHubBin: o.fakegithubBin, StandInNice: o.standInNice,
 		Config: config, Secret: "load-secret", Token: "load-token", ExtraArgs: []string{"--log-level", "info", "--workers", strconv.Itoa(o.workers)}})
 	if err != nil {
 		return err
@@ -249,7 +251,7 @@ func report(o options, lat []time.Duration, elapsed time.Duration, rssKiB, prs i
 	}
 	fmt.Printf("events %d (failed %d) in %v: %.0f events/s (target rate %d/s, %d senders)\n",
 		len(lat), failed, elapsed.Round(time.Millisecond), float64(len(lat))/elapsed.Seconds(), o.rate, o.senders)
-	fmt.Printf("ack latency p50 %v p99 %v max %v\n", pct(0.50), pct(0.99), pct(1))
+	fmt.Printf("ack latency p50 %v p99 %v max %v (promoter --workers %d, stand-in at nice %d)\n", pct(0.50), pct(0.99), pct(1), o.workers, o.standInNice)
 	fmt.Printf("promoter peak RSS %.1f MB\n", float64(rssKiB)/1024)
 	fmt.Printf("PRs %d for %d distinct (project, tag)\n", prs, o.tags)
 }

@@ -38,6 +38,11 @@ type StackOptions struct {
 	// --record flag). Empty: a new file in RecordDir when that is set, else
 	// no recording.
 	Record string
+	// StandInNice, when above 0, runs the stand-in under nice(1) at that
+	// niceness; the git it runs inherits it. A load test uses it so that
+	// the stand-in's work, which GitHub does on its own machines in
+	// production, yields the shared cores to promoter.
+	StandInNice int
 }
 
 // RecordDir, when set, makes every Stack record its stand-in's API
@@ -88,7 +93,13 @@ func NewStack(ctx context.Context, o StackOptions) (*Stack, error) {
 	if record != "" {
 		args = append(args, "--record", record)
 	}
-	if s.GH, err = Start("fakegithub", o.FakeGitHubBin, args...); err != nil {
+	bin := o.FakeGitHubBin
+	if o.StandInNice > 0 {
+		// nice(1), not setpriority on the pid: on Linux niceness is per
+		// thread, and the Go runtime's threads would already be running.
+		bin, args = "nice", append([]string{"-n", strconv.Itoa(o.StandInNice), bin}, args...)
+	}
+	if s.GH, err = Start("fakegithub", bin, args...); err != nil {
 		return nil, err
 	}
 	s.GitHub = "http://" + addr
