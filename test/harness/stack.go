@@ -38,8 +38,8 @@ type StackOptions struct {
 	// --record flag). Empty: a new file in RecordDir when that is set, else
 	// no recording.
 	Record string
-	// StandInNice, when above 0, runs the stand-in under nice(1) at that
-	// niceness; the git it runs inherits it. A load test uses it so that
+	// StandInNice, when above 0, runs the stand-in under nice(1), that much
+	// nicer than this process; the git it runs inherits it. A load test uses it so that
 	// the stand-in's work, which GitHub does on its own machines in
 	// production, yields the shared cores to promoter.
 	StandInNice int

@@ -12,7 +12,7 @@ import (
 )
 
 // TestStandInNice: every thread of a stand-in started with StandInNice runs
-// at that niceness (Linux keeps it per thread, so setting it on the pid
+// that much nicer than this process (Linux keeps it per thread, so setting it on the pid
 // after the start would miss the Go runtime's other threads), and one
 // started without it runs at this process's.
 func TestStandInNice(t *testing.T) {
@@ -37,10 +37,9 @@ func TestStandInNice(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		expect := want
-		if want == 0 {
-			expect = own
-		}
+		// nice(1) adds to the niceness it runs at (a CI runner may be
+		// niced already), up to 19.
+		expect := min(own+want, 19)
 		threads := niceness(t, s.GH.PID())
 		s.Stop()
 		for i, n := range threads {
