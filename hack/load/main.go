@@ -51,7 +51,7 @@ func main() {
 	flag.IntVar(&o.senders, "senders", 8, "concurrent senders")
 	flag.IntVar(&o.tags, "tags", 20, "distinct release tags among the events")
 	flag.IntVar(&o.workers, "workers", 4, "promoter's --workers: promotions worked on at once, on the same cores as the load")
-	flag.IntVar(&o.standInNice, "stand-in-nice", 10, "niceness of the GitHub stand-in and its git (0: it competes with promoter for the cores as an equal)")
+	flag.IntVar(&o.standInNice, "stand-in-nice", 10, "niceness added to the GitHub stand-in and its git, 0 to 19 (0: it competes with promoter for the cores as an equal)")
 	flag.Parse()
 	if o.events > 100000 || o.rate < 1 || o.senders < 1 || o.tags < 1 || o.standInNice < 0 || o.standInNice > 19 {
 		fmt.Fprintln(os.Stderr, "load: bad flags")

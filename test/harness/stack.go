@@ -39,9 +39,9 @@ type StackOptions struct {
 	// no recording.
 	Record string
 	// StandInNice, when above 0, runs the stand-in under nice(1), that much
-	// nicer than this process; the git it runs inherits it. A load test uses it so that
-	// the stand-in's work, which GitHub does on its own machines in
-	// production, yields the shared cores to promoter.
+	// nicer than this process; the git it runs inherits it. A load test
+	// uses it so that the stand-in's work, which GitHub does on its own
+	// machines in production, yields the shared cores to promoter.
 	StandInNice int
 }
 
